@@ -1,0 +1,41 @@
+import { Command, CommanderError } from 'commander';
+import { CliError } from './cli-error.js';
+import { validateCommand } from './validate.js';
+import { VERSION } from './version.js';
+
+/** Exit codes shared by every command: 0 success, 1 the command's own "not ok", 2 usage or I/O error. */
+export const EXIT_USAGE = 2;
+
+function buildProgram(): Command {
+  const program = new Command('flowstream')
+    .description('Execution log streaming: workflow execution events, delivered to every SIEM that wants them.')
+    .version(VERSION)
+    .option('--verbose', 'print stack traces of unexpected errors')
+    .exitOverride()
+    .showHelpAfterError('(run with --help for usage)');
+  program.addCommand(validateCommand());
+  return program;
+}
+
+/** Runs the CLI and returns the process exit code. Never throws. */
+export async function main(argv: readonly string[]): Promise<number> {
+  const program = buildProgram();
+  const verbose = argv.includes('--verbose');
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (err: unknown) {
+    if (err instanceof CommanderError) {
+      // --help and --version arrive here too, with exit code 0.
+      return err.exitCode === 0 ? 0 : EXIT_USAGE;
+    }
+    if (err instanceof CliError) {
+      process.stderr.write(`flowstream: ${err.message}\n`);
+      return err.exitCode;
+    }
+    const message = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`flowstream: ${message}\n`);
+    if (verbose && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+    return 1;
+  }
+}

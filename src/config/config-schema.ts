@@ -1,0 +1,129 @@
+import { type Static, Type } from '@sinclair/typebox';
+
+/**
+ * The configuration file (SPEC §4). Every object refuses unknown keys, so a typo is an error that
+ * names the key rather than a setting silently ignored. Defaults are applied by `loadConfig`.
+ */
+
+const Scope = Type.Union([Type.Literal('events:write'), Type.Literal('streams:read'), Type.Literal('streams:write')]);
+
+export const StaticTokenSchema = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 100 }),
+    token: Type.String({ minLength: 16, maxLength: 512 }),
+    org: Type.String({ minLength: 1, maxLength: 200 }),
+    scopes: Type.Array(Scope, { minItems: 1, uniqueItems: true }),
+  },
+  { additionalProperties: false },
+);
+
+export const StreamConfigSchema = Type.Object(
+  {
+    id: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$' }),
+    name: Type.String({ minLength: 1, maxLength: 200 }),
+    type: Type.String({ minLength: 1 }),
+    org: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    status: Type.Optional(Type.Union([Type.Literal('ACTIVE'), Type.Literal('INACTIVE')])),
+    settings: Type.Record(Type.String(), Type.Unknown()),
+    filter: Type.Optional(
+      Type.Object(
+        {
+          eventTypes: Type.Optional(Type.Array(Type.String(), { uniqueItems: true })),
+          flowIds: Type.Optional(Type.Array(Type.String(), { uniqueItems: true })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    format: Type.Optional(Type.Union([Type.Literal('okta'), Type.Literal('cloudevents')])),
+    transforms: Type.Optional(
+      Type.Object(
+        { hashUserEmail: Type.Optional(Type.Object({ key: Type.String({ minLength: 16 }) }, { additionalProperties: false })) },
+        { additionalProperties: false },
+      ),
+    ),
+    delivery: Type.Optional(
+      Type.Object(
+        {
+          batchMaxEvents: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000 })),
+          batchTimeoutMillis: Type.Optional(Type.Integer({ minimum: 0, maximum: 3_600_000 })),
+          concurrency: Type.Optional(Type.Integer({ minimum: 1, maximum: 64 })),
+          requestTimeoutMillis: Type.Optional(Type.Integer({ minimum: 100, maximum: 600_000 })),
+          retryInitialMillis: Type.Optional(Type.Integer({ minimum: 1, maximum: 3_600_000 })),
+          retryMaxMillis: Type.Optional(Type.Integer({ minimum: 1, maximum: 86_400_000 })),
+          pauseAfterMillis: Type.Optional(Type.Integer({ minimum: 0 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const ConfigSchema = Type.Object(
+  {
+    server: Type.Optional(
+      Type.Object(
+        {
+          host: Type.Optional(Type.String({ minLength: 1 })),
+          port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
+          /** Largest accepted request body as sent (compressed), bytes. Default 10 MiB. */
+          bodyLimitBytes: Type.Optional(Type.Integer({ minimum: 1024 })),
+          /** Largest ingest body after gzip decompression, bytes. Default 50 MiB. */
+          decompressedLimitBytes: Type.Optional(Type.Integer({ minimum: 1024 })),
+          /** How long shutdown waits for in-flight deliveries, ms. Default 10000. */
+          shutdownTimeoutMillis: Type.Optional(Type.Integer({ minimum: 0, maximum: 600_000 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    storage: Type.Optional(
+      Type.Object(
+        {
+          path: Type.Optional(Type.String({ minLength: 1 })),
+          /** Hard limit of stored event bytes: ingest answers 503 above it. Default 20 GiB. */
+          maxBytes: Type.Optional(Type.Integer({ minimum: 1024 })),
+          retention: Type.Optional(
+            Type.Object(
+              {
+                /** Events older than this are deleted, ms. Default 7 days. */
+                maxAgeMillis: Type.Optional(Type.Integer({ minimum: 1000 })),
+                /** Oldest events are deleted above this many stored bytes. Default 10 GiB. */
+                maxBytes: Type.Optional(Type.Integer({ minimum: 1024 })),
+              },
+              { additionalProperties: false },
+            ),
+          ),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    ingest: Type.Optional(
+      Type.Object(
+        { validation: Type.Optional(Type.Union([Type.Literal('lenient'), Type.Literal('strict')])) },
+        { additionalProperties: false },
+      ),
+    ),
+    auth: Type.Optional(
+      Type.Object({ tokens: Type.Optional(Type.Array(StaticTokenSchema)) }, { additionalProperties: false }),
+    ),
+    network: Type.Optional(
+      Type.Object({ allowPrivateNetworks: Type.Optional(Type.Boolean()) }, { additionalProperties: false }),
+    ),
+    logging: Type.Optional(
+      Type.Object(
+        {
+          level: Type.Optional(
+            Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l))),
+          ),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    streams: Type.Optional(Type.Array(StreamConfigSchema)),
+  },
+  { additionalProperties: false },
+);
+
+export type ConfigFile = Static<typeof ConfigSchema>;
+export type StaticToken = Static<typeof StaticTokenSchema>;
+export type StreamConfig = Static<typeof StreamConfigSchema>;
