@@ -40,6 +40,12 @@ export interface RetentionPolicy {
   readonly maxBytes: number;
 }
 
+/** The defaults stated on `RetentionPolicy`: 7 days, 10 GiB. */
+export const DEFAULT_RETENTION_POLICY: RetentionPolicy = Object.freeze({
+  maxAgeMillis: 7 * 24 * 60 * 60 * 1000,
+  maxBytes: 10 * 1024 ** 3,
+});
+
 export interface RetentionResult {
   readonly deleted: number;
   /** The lowest seq still stored after retention ran (lastSeq + 1 when the log is empty). */
