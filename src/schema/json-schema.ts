@@ -56,6 +56,7 @@ function unionSchema(mode: ValidationMode): JsonObject {
     properties: { event_type: { type: 'string', enum: EVENT_TYPES.flatMap(names) } },
     allOf: EVENT_TYPES.map((type) => ({
       if: { properties: { event_type: { enum: names(type) } }, required: ['event_type'] },
+      // biome-ignore lint/suspicious/noThenProperty: `then` is the JSON Schema keyword, not a promise.
       then: { $ref: `#/$defs/${type}` },
     })),
     $defs: Object.fromEntries(EVENT_TYPES.map((type) => [type, typeSchema(type, mode)])),
