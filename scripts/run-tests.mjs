@@ -10,7 +10,9 @@ function testFiles(entry) {
   if (statSync(entry).isFile()) return entry.endsWith('.test.ts') ? [entry] : [];
   return readdirSync(entry)
     .sort()
-    .flatMap((name) => (name === 'fixtures' || name === 'node_modules' ? [] : testFiles(path.join(entry, name))));
+    .flatMap((name) =>
+      name === 'fixtures' || name === 'node_modules' ? [] : testFiles(path.join(entry, name)),
+    );
 }
 
 const roots = process.argv.slice(2);

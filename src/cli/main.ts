@@ -8,7 +8,9 @@ export const EXIT_USAGE = 2;
 
 function buildProgram(): Command {
   const program = new Command('flowstream')
-    .description('Execution log streaming: workflow execution events, delivered to every SIEM that wants them.')
+    .description(
+      'Execution log streaming: workflow execution events, delivered to every SIEM that wants them.',
+    )
     .version(VERSION)
     .option('--verbose', 'print stack traces of unexpected errors')
     .exitOverride()

@@ -5,7 +5,11 @@ import { type Static, Type } from '@sinclair/typebox';
  * names the key rather than a setting silently ignored. Defaults are applied by `loadConfig`.
  */
 
-const Scope = Type.Union([Type.Literal('events:write'), Type.Literal('streams:read'), Type.Literal('streams:write')]);
+const Scope = Type.Union([
+  Type.Literal('events:write'),
+  Type.Literal('streams:read'),
+  Type.Literal('streams:write'),
+]);
 
 export const StaticTokenSchema = Type.Object(
   {
@@ -37,7 +41,11 @@ export const StreamConfigSchema = Type.Object(
     format: Type.Optional(Type.Union([Type.Literal('okta'), Type.Literal('cloudevents')])),
     transforms: Type.Optional(
       Type.Object(
-        { hashUserEmail: Type.Optional(Type.Object({ key: Type.String({ minLength: 16 }) }, { additionalProperties: false })) },
+        {
+          hashUserEmail: Type.Optional(
+            Type.Object({ key: Type.String({ minLength: 16 }) }, { additionalProperties: false }),
+          ),
+        },
         { additionalProperties: false },
       ),
     ),
@@ -113,7 +121,9 @@ export const ConfigSchema = Type.Object(
       Type.Object(
         {
           level: Type.Optional(
-            Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l))),
+            Type.Union(
+              ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+            ),
           ),
         },
         { additionalProperties: false },

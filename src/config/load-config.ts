@@ -56,10 +56,13 @@ export function substituteEnv(value: unknown, env: NodeJS.ProcessEnv, where = ''
     return value.replace(/\$(\$)?\{([^}]*)\}/g, (whole, escaped: string | undefined, name: string) => {
       if (escaped) return whole.slice(1);
       if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
-        throw new ConfigError(`${where || 'a value'}: "\${${name}}" is not a valid environment variable reference`);
+        throw new ConfigError(
+          `${where || 'a value'}: "\${${name}}" is not a valid environment variable reference`,
+        );
       }
       const found = env[name];
-      if (found === undefined) throw new ConfigError(`${where || 'a value'}: environment variable ${name} is not set`);
+      if (found === undefined)
+        throw new ConfigError(`${where || 'a value'}: environment variable ${name} is not set`);
       return found;
     });
   }
@@ -102,10 +105,16 @@ function describeAjvError(error: ErrorObject): string {
 }
 
 /** Validates a parsed configuration object and fills in every default. */
-export function resolveConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env, source = 'config'): ResolvedConfig {
+export function resolveConfig(
+  raw: unknown,
+  env: NodeJS.ProcessEnv = process.env,
+  source = 'config',
+): ResolvedConfig {
   const substituted = substituteEnv(raw ?? {}, env);
   if (!validateConfig(substituted)) {
-    const errors = (validateConfig.errors ?? []).filter((e) => e.keyword !== 'anyOf' || validateConfig.errors?.length === 1);
+    const errors = (validateConfig.errors ?? []).filter(
+      (e) => e.keyword !== 'anyOf' || validateConfig.errors?.length === 1,
+    );
     const messages = [...new Set(errors.map(describeAjvError))];
     throw new ConfigError(`${source}: ${messages.slice(0, 5).join('; ')}`);
   }
@@ -144,24 +153,34 @@ export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.en
   let text: string;
   try {
     const buffer = readFileSync(file);
-    if (buffer.length > MAX_CONFIG_BYTES) throw new ConfigError(`${file}: larger than 1 MiB; is this a config file?`);
+    if (buffer.length > MAX_CONFIG_BYTES)
+      throw new ConfigError(`${file}: larger than 1 MiB; is this a config file?`);
     text = buffer.toString('utf8');
   } catch (err: unknown) {
     if (err instanceof ConfigError) throw err;
     const code = (err as { code?: string }).code;
     throw new ConfigError(
-      code === 'ENOENT' ? `config file ${file} does not exist` : `cannot read config file ${file} (${code ?? String(err)})`,
+      code === 'ENOENT'
+        ? `config file ${file} does not exist`
+        : `cannot read config file ${file} (${code ?? String(err)})`,
     );
   }
   let raw: unknown;
   try {
-    raw = path.extname(file).toLowerCase() === '.json' ? JSON.parse(text) : parseYaml(text, { maxAliasCount: 100 });
+    raw =
+      path.extname(file).toLowerCase() === '.json'
+        ? JSON.parse(text)
+        : parseYaml(text, { maxAliasCount: 100 });
   } catch (err: unknown) {
     const detail = err instanceof Error ? err.message.split('\n')[0] : String(err);
-    throw new ConfigError(`${file} is not valid ${path.extname(file) === '.json' ? 'JSON' : 'YAML'}: ${detail}`);
+    throw new ConfigError(
+      `${file} is not valid ${path.extname(file) === '.json' ? 'JSON' : 'YAML'}: ${detail}`,
+    );
   }
   if (raw !== null && raw !== undefined && (typeof raw !== 'object' || Array.isArray(raw))) {
-    throw new ConfigError(`${file}: the top level must be a mapping of sections (server, storage, auth, ...)`);
+    throw new ConfigError(
+      `${file}: the top level must be a mapping of sections (server, storage, auth, ...)`,
+    );
   }
   return resolveConfig(raw, env, file);
 }

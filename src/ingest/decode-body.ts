@@ -28,9 +28,14 @@ export function bodyKind(contentType: string | undefined): BodyKind {
       causes: [`Content-Type ${mediaType} is not supported: send application/json or application/x-ndjson.`],
     });
   }
-  const charset = params.find((p) => p.startsWith('charset='))?.slice('charset='.length).replace(/"/g, '');
+  const charset = params
+    .find((p) => p.startsWith('charset='))
+    ?.slice('charset='.length)
+    .replace(/"/g, '');
   if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
-    throw new ApiError('FS_UNSUPPORTED_MEDIA_TYPE', { causes: [`charset ${charset} is not supported: send UTF-8.`] });
+    throw new ApiError('FS_UNSUPPORTED_MEDIA_TYPE', {
+      causes: [`charset ${charset} is not supported: send UTF-8.`],
+    });
   }
   return kind;
 }
@@ -39,7 +44,11 @@ export function bodyKind(contentType: string | undefined): BodyKind {
  * Undoes `Content-Encoding` (identity or gzip), refusing to inflate past `maxBytes` so that a
  * gzip bomb costs at most that much memory and gets a 413.
  */
-export async function decodeBody(body: Buffer, contentEncoding: string | undefined, maxBytes: number): Promise<Buffer> {
+export async function decodeBody(
+  body: Buffer,
+  contentEncoding: string | undefined,
+  maxBytes: number,
+): Promise<Buffer> {
   const encoding = (contentEncoding ?? 'identity').trim().toLowerCase();
   if (encoding === 'identity' || encoding === '') return body;
   if (encoding !== 'gzip' && encoding !== 'x-gzip') {

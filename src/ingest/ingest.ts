@@ -43,7 +43,10 @@ export async function ingestEvents(
   const valid: NewEvent[] = [];
   for (const item of items) {
     if (!item.ok) {
-      rejected.push({ index: item.index, errors: [{ path: '', code: 'FS_INVALID_JSON', message: item.message }] });
+      rejected.push({
+        index: item.index,
+        errors: [{ path: '', code: 'FS_INVALID_JSON', message: item.message }],
+      });
       continue;
     }
     const result = validateEvent(item.value, mode);
@@ -55,7 +58,9 @@ export async function ingestEvents(
     const orgId = field(event, 'org_id');
     if (!coversOrg(principal, orgId)) {
       throw new ApiError('FS_FORBIDDEN_ORG', {
-        causes: [`The event at index ${item.index} belongs to org ${JSON.stringify(orgId)}, which this token does not cover.`],
+        causes: [
+          `The event at index ${item.index} belongs to org ${JSON.stringify(orgId)}, which this token does not cover.`,
+        ],
       });
     }
     valid.push({

@@ -42,7 +42,9 @@ export function parseEvents(body: Buffer, kind: BodyKind): BodyItem[] {
     const line = text.slice(start, end).trim();
     if (line !== '') {
       const parsed = parseJson(line);
-      items.push(parsed.ok ? { index, ok: true, value: parsed.value } : { index, ok: false, message: parsed.message });
+      items.push(
+        parsed.ok ? { index, ok: true, value: parsed.value } : { index, ok: false, message: parsed.message },
+      );
     }
     index++;
     start = end + 1;

@@ -83,7 +83,15 @@ export class TokenStore {
       .prepare(
         'INSERT INTO tokens (id, name, org, scopes, digest, created, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
       )
-      .run(id, input.name, input.org, JSON.stringify([...new Set(input.scopes)]), hashToken(token), created, input.expiresAt ?? null);
+      .run(
+        id,
+        input.name,
+        input.org,
+        JSON.stringify([...new Set(input.scopes)]),
+        hashToken(token),
+        created,
+        input.expiresAt ?? null,
+      );
     return { token, record: this.get(id)! };
   }
 
@@ -111,10 +119,17 @@ export class TokenStore {
 
   /** The principal of a presented token, or undefined when unknown, revoked or expired. */
   verify(token: string): Principal | undefined {
-    const row = this.#db.prepare('SELECT * FROM tokens WHERE digest = ?').get(hashToken(token)) as TokenRow | undefined;
+    const row = this.#db.prepare('SELECT * FROM tokens WHERE digest = ?').get(hashToken(token)) as
+      | TokenRow
+      | undefined;
     if (!row || row.revoked_at !== null) return undefined;
     if (row.expires_at !== null && Date.parse(row.expires_at) <= this.#now()) return undefined;
-    return { tokenId: row.id, name: row.name, org: row.org, scopes: new Set(JSON.parse(row.scopes) as Scope[]) };
+    return {
+      tokenId: row.id,
+      name: row.name,
+      org: row.org,
+      scopes: new Set(JSON.parse(row.scopes) as Scope[]),
+    };
   }
 
   close(): void {

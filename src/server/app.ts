@@ -6,6 +6,7 @@ import type { EventLog } from '../log/event-log.js';
 import type { Authenticator } from '../security/authenticator.js';
 import { ApiError } from './errors.js';
 import { eventsRoutes } from './routes/events.js';
+import { eventsTailRoutes } from './routes/events-tail.js';
 import { operationsRoutes } from './routes/operations.js';
 
 export interface AppOptions {
@@ -64,7 +65,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     return reply.code(apiError.status).headers(apiError.headers).send(apiError.body());
   });
   app.setNotFoundHandler((request, reply) => {
-    const apiError = new ApiError('FS_NOT_FOUND', { causes: [`No route for ${request.method} ${request.url.split('?')[0]}.`] });
+    const apiError = new ApiError('FS_NOT_FOUND', {
+      causes: [`No route for ${request.method} ${request.url.split('?')[0]}.`],
+    });
     return reply.code(404).send(apiError.body());
   });
 
@@ -78,6 +81,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     decompressedLimitBytes: options.decompressedLimitBytes,
     isShuttingDown: options.isShuttingDown,
   });
+  await app.register(eventsTailRoutes, { log: options.log, authenticator: options.authenticator });
   for (const plugin of options.plugins ?? []) await app.register(plugin);
   return app;
 }

@@ -18,7 +18,10 @@ export const API_ERRORS = {
   FS_VALIDATION: { status: 400, summary: 'The request has invalid values.' },
   FS_CONFLICT: { status: 409, summary: 'The resource already exists.' },
   FS_PAYLOAD_TOO_LARGE: { status: 413, summary: 'The request body is over the size limit.' },
-  FS_UNSUPPORTED_MEDIA_TYPE: { status: 415, summary: 'The content type or content encoding is not supported.' },
+  FS_UNSUPPORTED_MEDIA_TYPE: {
+    status: 415,
+    summary: 'The content type or content encoding is not supported.',
+  },
   FS_RATE_LIMITED: { status: 429, summary: 'Too many requests for this token; retry later.' },
   FS_STORAGE_FULL: { status: 503, summary: 'The event log is full; retry later.' },
   FS_SHUTTING_DOWN: { status: 503, summary: 'The service is shutting down; retry later.' },

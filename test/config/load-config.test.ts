@@ -30,7 +30,9 @@ streams:
 
 describe('loadConfigFile', () => {
   test('accepts the example of SPEC §4 and substitutes ${ENV}', () => {
-    const config = loadConfigFile(file('spec.yaml', SPEC_EXAMPLE), { FLOWSTREAM_TOKEN: 'a-very-long-ci-token-value' });
+    const config = loadConfigFile(file('spec.yaml', SPEC_EXAMPLE), {
+      FLOWSTREAM_TOKEN: 'a-very-long-ci-token-value',
+    });
     assert.equal(config.server.port, 8470);
     assert.equal(config.auth.tokens[0]?.token, 'a-very-long-ci-token-value');
     assert.equal(config.streams[0]?.id, 'siem');
@@ -53,35 +55,65 @@ describe('loadConfigFile', () => {
   const bad: [string, string, RegExp][] = [
     ['unknown top-level key', 'sever: {}', /unknown key "sever" in the top level/],
     ['unknown nested key', 'server: { prot: 1 }', /unknown key "prot" in server/],
-    ['unknown key in a stream', 'streams: [{id: a, name: A, type: file, settings: {}, filtr: {}}]', /unknown key "filtr" in streams\[0\]/],
+    [
+      'unknown key in a stream',
+      'streams: [{id: a, name: A, type: file, settings: {}, filtr: {}}]',
+      /unknown key "filtr" in streams\[0\]/,
+    ],
     ['wrong type', 'server: { port: "eighty" }', /server\.port must be of type integer/],
     ['port out of range', 'server: { port: 70000 }', /server\.port must be <= 65535/],
-    ['missing env var', 'auth: { tokens: [{name: a, token: "${NOPE_NOT_SET}", org: x, scopes: [events:write]}] }', /environment variable NOPE_NOT_SET is not set/],
-    ['bad scope', 'auth: { tokens: [{name: a, token: "0123456789abcdef0", org: x, scopes: [admin]}] }', /auth\.tokens\[0\]\.scopes\[0\]/],
-    ['duplicate stream id', 'streams: [{id: a, name: A, type: file, settings: {}}, {id: a, name: B, type: file, settings: {}}]', /stream id "a" is declared twice/],
+    [
+      'missing env var',
+      'auth: { tokens: [{name: a, token: "${NOPE_NOT_SET}", org: x, scopes: [events:write]}] }',
+      /environment variable NOPE_NOT_SET is not set/,
+    ],
+    [
+      'bad scope',
+      'auth: { tokens: [{name: a, token: "0123456789abcdef0", org: x, scopes: [admin]}] }',
+      /auth\.tokens\[0\]\.scopes\[0\]/,
+    ],
+    [
+      'duplicate stream id',
+      'streams: [{id: a, name: A, type: file, settings: {}}, {id: a, name: B, type: file, settings: {}}]',
+      /stream id "a" is declared twice/,
+    ],
     ['top level is a list', '- a\n- b', /top level must be a mapping/],
     ['broken YAML', 'server: { port: [1, }', /is not valid YAML/],
   ];
   for (const [name, text, message] of bad) {
     test(`refuses ${name} with a message naming it`, () => {
-      assert.throws(() => loadConfigFile(file(`${name.replace(/\W/g, '-')}.yaml`, text), {}), (err: unknown) => {
-        assert.ok(err instanceof ConfigError);
-        assert.match(err.message, message);
-        return true;
-      });
+      assert.throws(
+        () => loadConfigFile(file(`${name.replace(/\W/g, '-')}.yaml`, text), {}),
+        (err: unknown) => {
+          assert.ok(err instanceof ConfigError);
+          assert.match(err.message, message);
+          return true;
+        },
+      );
     });
   }
 
   test('refuses broken JSON, binary garbage and oversized files', () => {
     assert.throws(() => loadConfigFile(file('b.json', '{"server":'), {}), /is not valid JSON/);
-    assert.throws(() => loadConfigFile(file('g.yaml', Buffer.from([0, 159, 146, 150, 0, 1, 2])), {}), ConfigError);
-    assert.throws(() => loadConfigFile(file('big.yaml', `# ${'x'.repeat(2 * 1024 * 1024)}`), {}), /larger than 1 MiB/);
+    assert.throws(
+      () => loadConfigFile(file('g.yaml', Buffer.from([0, 159, 146, 150, 0, 1, 2])), {}),
+      ConfigError,
+    );
+    assert.throws(
+      () => loadConfigFile(file('big.yaml', `# ${'x'.repeat(2 * 1024 * 1024)}`), {}),
+      /larger than 1 MiB/,
+    );
     assert.throws(() => loadConfigFile(path.join(dir, 'missing.yaml'), {}), /does not exist/);
   });
 
   test('a YAML alias bomb is refused, not expanded', () => {
     const bomb = ['a: &a ["x","x","x","x","x","x","x","x","x"]'];
-    for (let i = 0; i < 12; i++) bomb.push(`${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [${Array(9).fill(`*${String.fromCharCode(97 + i)}`).join(',')}]`);
+    for (let i = 0; i < 12; i++)
+      bomb.push(
+        `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [${Array(9)
+          .fill(`*${String.fromCharCode(97 + i)}`)
+          .join(',')}]`,
+      );
     assert.throws(() => loadConfigFile(file('bomb.yaml', bomb.join('\n')), {}), ConfigError);
   });
 });

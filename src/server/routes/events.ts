@@ -41,9 +41,13 @@ export async function eventsRoutes(app: FastifyInstance, options: EventsRouteOpt
 
   // Ingest reads every body as raw bytes: it handles the content type, gzip and limits itself.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: options.bodyLimitBytes }, (_req, body, done) => {
-    done(null, body);
-  });
+  app.addContentTypeParser(
+    '*',
+    { parseAs: 'buffer', bodyLimit: options.bodyLimitBytes },
+    (_req, body, done) => {
+      done(null, body);
+    },
+  );
 
   app.post(
     '/api/v1/events',
@@ -70,7 +74,8 @@ export async function eventsRoutes(app: FastifyInstance, options: EventsRouteOpt
         if (err instanceof StorageFullError) {
           throw new ApiError('FS_STORAGE_FULL', { headers: { 'retry-after': '30' } });
         }
-        if (err instanceof ApiError && err.code === 'FS_NO_VALID_EVENTS') events.inc({ outcome: 'rejected' }, items.length);
+        if (err instanceof ApiError && err.code === 'FS_NO_VALID_EVENTS')
+          events.inc({ outcome: 'rejected' }, items.length);
         throw err;
       }
     },
