@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { promisify } from 'node:util';
 import { gzip as gzipCallback } from 'node:zlib';
 import { request } from 'undici';
+import { VERSION } from '../cli/version.js';
 import type { NetworkPolicy } from '../net/network-policy.js';
 import { classifyHttpStatus, classifyNetworkError, networkError } from './classify.js';
 import type { SendResult } from './destination.js';
@@ -22,6 +23,9 @@ import type { SendResult } from './destination.js';
 
 const gzipAsync = promisify(gzipCallback);
 
+/** Sent as `User-Agent` unless the caller's headers have one. */
+export const USER_AGENT = `flowstream/${VERSION}`;
+
 /** Default cap on how much of a response body is read: 64 KiB. */
 export const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024;
 
@@ -29,7 +33,10 @@ export interface HttpSendRequest {
   readonly url: string | URL;
   /** Default `POST`. */
   readonly method?: 'POST' | 'PUT' | 'PATCH';
-  /** Request headers. `content-length` is computed; `content-encoding` is set when `gzip` is true. */
+  /**
+   * Request headers (names in any case). `content-length` is computed; `content-encoding` is set
+   * when `gzip` is true; `user-agent` defaults to USER_AGENT.
+   */
   readonly headers: Readonly<Record<string, string>>;
   readonly body: string | Buffer;
   /** Compress the body with gzip and send `Content-Encoding: gzip`. Default false. */
@@ -76,6 +83,7 @@ export async function sendHttp(req: HttpSendRequest): Promise<HttpSendResponse> 
   const maxResponseBytes = req.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(req.headers)) headers[name.toLowerCase()] = value;
+  headers['user-agent'] ??= USER_AGENT;
   let body = raw;
   if (req.gzip === true) {
     body = await gzipAsync(raw);

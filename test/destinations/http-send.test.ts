@@ -52,6 +52,7 @@ describe('sendHttp against a misbehaving server', () => {
     assert.equal(recorded.headers['x-custom'], 'yes');
     assert.equal(recorded.headers['content-type'], 'application/json');
     assert.equal(recorded.bodyText, '{"a":1}');
+    assert.match(recorded.headers['user-agent'] ?? '', /^flowstream\/\d+\.\d+\.\d+/);
   });
 
   test('bytes defaults to the uncompressed body length in bytes', async () => {
