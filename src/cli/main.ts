@@ -1,10 +1,23 @@
 import { Command, CommanderError } from 'commander';
 import { CliError } from './cli-error.js';
+import { serveCommand } from './serve.js';
+import { replayCommand, streamsCommand } from './streams.js';
+import { tailCommand } from './tail.js';
+import { tokensCommand } from './tokens.js';
 import { validateCommand } from './validate.js';
 import { VERSION } from './version.js';
 
 /** Exit codes shared by every command: 0 success, 1 the command's own "not ok", 2 usage or I/O error. */
 export const EXIT_USAGE = 2;
+
+/**
+ * Commander settings are not inherited by commands built with `new Command()`: make every command
+ * throw instead of calling process.exit, so `main` decides the exit code (2 for usage errors).
+ */
+function throwInsteadOfExiting(command: Command): void {
+  command.exitOverride().showHelpAfterError('(run with --help for usage)');
+  for (const sub of command.commands) throwInsteadOfExiting(sub);
+}
 
 function buildProgram(): Command {
   const program = new Command('flowstream')
@@ -12,10 +25,14 @@ function buildProgram(): Command {
       'Execution log streaming: workflow execution events, delivered to every SIEM that wants them.',
     )
     .version(VERSION)
-    .option('--verbose', 'print stack traces of unexpected errors')
-    .exitOverride()
-    .showHelpAfterError('(run with --help for usage)');
+    .option('--verbose', 'print stack traces of unexpected errors');
+  program.addCommand(serveCommand());
   program.addCommand(validateCommand());
+  program.addCommand(streamsCommand());
+  program.addCommand(tailCommand());
+  program.addCommand(tokensCommand());
+  program.addCommand(replayCommand());
+  throwInsteadOfExiting(program);
   return program;
 }
 

@@ -1,0 +1,80 @@
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { type Logger, pino } from 'pino';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import type { ResolvedConfig } from '../config/load-config.js';
+import { openSqliteEventLog, type SqliteEventLog } from '../log/sqlite-event-log.js';
+import { Authenticator } from '../security/authenticator.js';
+import { TokenStore } from '../security/token-store.js';
+import type { Scope } from '../security/tokens.js';
+import { buildApp } from './app.js';
+
+/** The running service: what `flowstream serve` starts and tests start in-process. */
+export interface Service {
+  /** `http://host:port` as bound (port 0 resolved). */
+  readonly url: string;
+  readonly app: FastifyInstance;
+  readonly log: SqliteEventLog;
+  readonly tokens: TokenStore;
+  /** The admin token generated at the first start of an empty data directory, if any (shown once). */
+  readonly firstAdminToken: string | undefined;
+  /** Stops accepting (503), finishes in-flight deliveries within the configured bound, closes storage. Idempotent. */
+  close(): Promise<void>;
+}
+
+export interface ServiceOptions {
+  readonly config: ResolvedConfig;
+  readonly logger?: Logger;
+  /** Extra in-memory tokens (the in-process demo's), never stored. */
+  readonly ephemeralTokens?: readonly { name: string; token: string; org: string; scopes: Scope[] }[];
+}
+
+const ALL_SCOPES: Scope[] = ['events:write', 'streams:read', 'streams:write'];
+
+export async function startService(options: ServiceOptions): Promise<Service> {
+  const { config } = options;
+  const logger = options.logger ?? pino({ level: config.logging.level, base: { service: 'flowstream' } });
+  const dataDir = path.resolve(config.storage.path);
+  const metrics = new Registry();
+  collectDefaultMetrics({ register: metrics });
+
+  const log = openSqliteEventLog({
+    directory: dataDir,
+    maxBytes: config.storage.maxBytes,
+    retention: config.storage.retention,
+  });
+  const tokens = new TokenStore(dataDir);
+  let firstAdminToken: string | undefined;
+  if (tokens.count() === 0 && config.auth.tokens.length === 0) {
+    firstAdminToken = tokens.create({ name: 'admin', org: '*', scopes: ALL_SCOPES }).token;
+  }
+  const authenticator = new Authenticator([...config.auth.tokens, ...(options.ephemeralTokens ?? [])], tokens);
+
+  let shuttingDown = false;
+  const app = await buildApp({
+    log,
+    authenticator,
+    metrics,
+    logger,
+    validation: config.ingest.validation,
+    bodyLimitBytes: config.server.bodyLimitBytes,
+    decompressedLimitBytes: config.server.decompressedLimitBytes,
+    isShuttingDown: () => shuttingDown,
+    isReady: () => !shuttingDown,
+  });
+  const address = await app.listen({ host: config.server.host, port: config.server.port });
+  const url = address.replace('[::1]', '127.0.0.1');
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      shuttingDown = true;
+      await app.close();
+      await log.close();
+      tokens.close();
+    })();
+    return closing;
+  };
+  return { url, app, log, tokens, firstAdminToken, close };
+}
+
