@@ -79,6 +79,11 @@ export interface StreamHealth {
   readonly expiredTotal: number;
   readonly consecutiveFailures: number;
   readonly lastDeliveredAt: string | null;
-  readonly lastError: { readonly code: string; readonly message: string; readonly at: string; readonly status?: number } | null;
+  readonly lastError: {
+    readonly code: string;
+    readonly message: string;
+    readonly at: string;
+    readonly status?: number;
+  } | null;
   readonly cursor: number;
 }
