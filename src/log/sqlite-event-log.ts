@@ -190,6 +190,7 @@ class SqliteEventLogImpl implements SqliteEventLog {
     const directory = resolve(settings.directory);
     prepareDirectory(directory);
     const databasePath = join(directory, EVENT_LOG_FILE_NAME);
+    checkWritableFiles(databasePath);
     let db: Database.Database;
     try {
       db = new Database(databasePath, { timeout: settings.busyTimeoutMillis });
@@ -801,6 +802,21 @@ function prepareDirectory(directory: string): void {
       path: directory,
       cause: error,
     });
+  }
+}
+
+/**
+ * SQLite opens a write-protected file read-only without a word and then fails on the first write
+ * with a vague I/O error; checking first gives the clear FS_LOG_READ_ONLY.
+ */
+function checkWritableFiles(databasePath: string): void {
+  for (const path of [databasePath, `${databasePath}-wal`]) {
+    try {
+      accessSync(path, constants.W_OK);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      throw new EventLogError('FS_LOG_READ_ONLY', `${path} is not writable`, { path, cause: error });
+    }
   }
 }
 
