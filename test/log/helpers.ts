@@ -46,3 +46,15 @@ export function manualClock(startMillis = 1_700_000_000_000): {
     },
   };
 }
+
+/** The event the crash test's child appends under `key`: its JSON is a function of the key alone. */
+export function crashEvent(key: string): NewEvent {
+  return {
+    orgId: 'org-crash',
+    eventType: 'FLOW_COMPLETE',
+    flowId: 'flow-crash',
+    executionId: `exec-${key}`,
+    idempotencyKey: key,
+    json: JSON.stringify({ idempotency_key: key, event_type: 'FLOW_COMPLETE', padding: 'p'.repeat(200) }),
+  };
+}
