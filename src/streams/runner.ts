@@ -289,7 +289,7 @@ export class StreamRunner {
       }
       if (this.#stopping) return;
       if (events.length === 0) {
-        // onAppend listeners run on a later tick, so checking lastSeq here cannot miss an append.
+        // No await between this check and the wait: an append after the check notifies the waiter.
         if (this.#log.lastSeq() <= this.#tracker.readSeq) await this.#readerWake.wait();
         continue;
       }
