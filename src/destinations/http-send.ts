@@ -18,7 +18,9 @@ import type { SendResult } from './destination.js';
  *   endless or huge body cannot exhaust memory.
  * - The whole exchange (connect, send, headers, body) is bounded by `timeoutMillis` and by the
  *   caller's `signal`; either one ending the exchange is reported as `TIMEOUT` (retryable).
- * - Nothing throws for an expected failure: the outcome is in `result`.
+ * - Nothing throws for an expected failure: the outcome is in `result`. A network-policy refusal
+ *   and a TLS certificate that does not verify are fatal (classifyConnectError); other connection
+ *   failures are retryable.
  */
 
 const gzipAsync = promisify(gzipCallback);
@@ -106,7 +108,7 @@ export async function sendHttp(req: HttpSendRequest): Promise<HttpSendResponse> 
     });
   } catch (err: unknown) {
     if (signal.aborted) return { result: timedOut(), sentBytes: 0 };
-    return { result: classifyNetworkError(err), sentBytes: 0 };
+    return { result: classifyConnectError(err), sentBytes: 0 };
   }
 
   let read: ReadBody;
@@ -135,6 +137,46 @@ export async function sendHttp(req: HttpSendRequest): Promise<HttpSendResponse> 
     headers: response.headers,
     sentBytes: body.byteLength,
   };
+}
+
+/**
+ * TLS verification failures: the peer's certificate will not start verifying by itself, so the
+ * stream is refused (fatal: DEGRADED, retried slowly) rather than retried at full pace.
+ */
+const TLS_VERIFY_CODES = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'CERT_SIGNATURE_FAILURE',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+/**
+ * A failure before any response: network errors are retryable (classifyNetworkError), except a
+ * refusal by the network policy (a `ForbiddenDestinationError`, or a code containing FORBIDDEN)
+ * and TLS verification failures, which are fatal for the stream.
+ */
+export function classifyConnectError(err: unknown): SendResult {
+  const result = classifyNetworkError(err);
+  if (result.outcome !== 'retryable') return result;
+  const { error } = result;
+  if (isForbidden(err) || /FORBIDDEN/.test(error.code)) return { outcome: 'fatal', error };
+  if (TLS_VERIFY_CODES.has(error.code))
+    return { outcome: 'fatal', error: { ...error, message: `TLS: ${error.message}` } };
+  return result;
+}
+
+function isForbidden(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    if (e.name === 'ForbiddenDestinationError') return true;
+  }
+  return false;
 }
 
 /** The body parsed as JSON, or undefined when it is absent, truncated or not JSON. */

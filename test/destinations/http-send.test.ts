@@ -1,7 +1,15 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { parseJsonResponse, sendHttp } from '../../src/destinations/http-send.js';
-import { openNetworkPolicy } from '../../src/net/network-policy.js';
+import { Agent } from 'undici';
+import { classifyConnectError, parseJsonResponse, sendHttp } from '../../src/destinations/http-send.js';
+import { type NetworkPolicy, openNetworkPolicy } from '../../src/net/network-policy.js';
 import type { MisbehavingServer } from '../helpers/misbehaving-server.js';
 import {
   garbage,
@@ -207,5 +215,89 @@ describe('sendHttp against a misbehaving server', () => {
     server.script(respond(200));
     await send({ method: 'PUT' });
     assert.equal(server.requests[before]?.method, 'PUT');
+  });
+});
+
+describe('sendHttp: failures that retrying will not fix', () => {
+  test('a refusal by the network policy is fatal', async () => {
+    const refusal = Object.assign(new Error('10.0.0.1 is a private address'), {
+      name: 'ForbiddenDestinationError',
+      code: 'FORBIDDEN_DESTINATION',
+    });
+    const policy: NetworkPolicy = {
+      ...openNetworkPolicy(),
+      allowPrivateNetworks: false,
+      dispatcher: new Agent({ connect: (_options, callback) => callback(refusal, null) }),
+    };
+    try {
+      const response = await sendHttp({
+        url: 'http://10.0.0.1:9/x',
+        headers: {},
+        body: '{}',
+        network: policy,
+        signal: new AbortController().signal,
+        timeoutMillis: 2000,
+      });
+      assert.equal(response.result.outcome, 'fatal');
+      assert.ok(response.result.outcome === 'fatal');
+      assert.equal(response.result.error.code, 'FORBIDDEN_DESTINATION');
+    } finally {
+      await policy.dispatcher.close();
+    }
+  });
+
+  test('an HTTPS peer whose certificate does not verify is fatal', async (t) => {
+    const dir = await mkdtemp(join(tmpdir(), 'flowstream-tls-'));
+    try {
+      const made = spawnSync(
+        'openssl',
+        ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost'].concat([
+          '-keyout',
+          join(dir, 'key.pem'),
+          '-out',
+          join(dir, 'cert.pem'),
+        ]),
+        { stdio: 'ignore' },
+      );
+      if (made.status !== 0) {
+        t.skip('openssl is not available');
+        return;
+      }
+      const server = createHttpsServer(
+        { key: await readFile(join(dir, 'key.pem')), cert: await readFile(join(dir, 'cert.pem')) },
+        (_req, res) => res.end(),
+      );
+      server.listen(0, '127.0.0.1');
+      await once(server, 'listening');
+      const policy = openNetworkPolicy();
+      try {
+        const response = await sendHttp({
+          url: `https://127.0.0.1:${(server.address() as AddressInfo).port}/x`,
+          headers: {},
+          body: '{}',
+          network: policy,
+          signal: new AbortController().signal,
+          timeoutMillis: 2000,
+        });
+        assert.equal(response.result.outcome, 'fatal');
+        assert.ok(response.result.outcome === 'fatal');
+        assert.equal(response.result.error.code, 'DEPTH_ZERO_SELF_SIGNED_CERT');
+      } finally {
+        server.closeAllConnections();
+        server.close();
+        await policy.dispatcher.close();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('classifyConnectError keeps ordinary network errors retryable', () => {
+    const reset = Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' });
+    assert.equal(classifyConnectError(reset).outcome, 'retryable');
+    const wrapped = new Error('connect failed', {
+      cause: Object.assign(new Error('refused'), { name: 'ForbiddenDestinationError' }),
+    });
+    assert.equal(classifyConnectError(wrapped).outcome, 'fatal');
   });
 });
