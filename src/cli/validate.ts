@@ -155,8 +155,10 @@ enum ArrayState {
 
 /**
  * A JSON array cut into element texts without parsing it whole. It tracks only what decides where an
- * element ends: string boundaries (with escapes) and bracket depth; JSON.parse checks each element.
- * Mismatched brackets inside an element (`{"a":1]`) make that element a syntax error, not the array.
+ * element ends: string boundaries (with escapes) and bracket depth (not bracket kinds, so memory stays
+ * constant however deep the nesting); JSON.parse checks each element. A mismatched bracket
+ * (`{"a":1]}`) therefore ends the element early: that element is a syntax error and what follows it
+ * an array syntax error.
  */
 class JsonArraySplitter implements Splitter {
   private state = ArrayState.BeforeArray;
@@ -266,7 +268,8 @@ class JsonArraySplitter implements Splitter {
         case ArrayState.Stopped:
           return;
       }
-      if (this.state === ArrayState.Stopped) return;
+      // (The cast: TypeScript keeps the narrowing of the switch on this.state; stop() changed it.)
+      if ((this.state as ArrayState) === ArrayState.Stopped) return;
     }
     if (this.state === ArrayState.InValue) this.keep(text, elementStart, n);
   }
@@ -426,7 +429,8 @@ function check(piece: Piece, index: number, mode: ValidationMode, reporter: Repo
     value = JSON.parse(piece.text);
   } catch (err: unknown) {
     reporter.totals.invalid++;
-    const reason = err instanceof Error ? err.message : String(err);
+    // JSON.parse quotes the input in its message: keep control characters from breaking the line.
+    const reason = printable(err instanceof Error ? err.message : String(err));
     reporter.problem({
       line: piece.line,
       index,
@@ -443,6 +447,16 @@ function check(piece: Piece, index: number, mode: ValidationMode, reporter: Repo
   }
   reporter.totals.invalid++;
   for (const issue of result.errors) reporter.problem({ line: piece.line, index, ...issue });
+}
+
+function printable(text: string): string {
+  let out = '';
+  for (const ch of text) {
+    const c = ch.charCodeAt(0);
+    out +=
+      c < 0x20 || c === 0x7f || c === 0x2028 || c === 0x2029 ? `\\u${c.toString(16).padStart(4, '0')}` : ch;
+  }
+  return out;
 }
 
 function cap(text: string): string {
