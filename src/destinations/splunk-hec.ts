@@ -134,12 +134,14 @@ export class SplunkHecDestination implements Destination {
     // A CloudEvents envelope adds its attributes around each event: ids, source, type (~300 bytes).
     const overhead =
       this.#encoder.overheadBytes + (context.format === 'cloudevents' ? CLOUDEVENT_OVERHEAD_BYTES : 0);
-    this.maxEventBytes = Math.max(1, this.#requestBytesLimit - overhead);
-    // The runner counts event JSON only; leave room for a full batch's envelopes. A batch that still
-    // comes out too large (multi-byte text, a tiny limit) is refused before sending and bisected by
-    // the runner.
+    // The runner counts event JSON only; leave room for a full batch's envelopes. The runner also
+    // dead-letters any event larger than maxBatchBytes, so maxEventBytes says the same. A batch that
+    // still comes out too large (multi-byte text, a tiny limit) is refused before sending and
+    // bisected by the runner.
+    const single = Math.max(1, this.#requestBytesLimit - overhead);
     const budget = this.#requestBytesLimit - this.maxBatchEvents * overhead;
-    this.maxBatchBytes = budget > 0 ? budget : this.maxEventBytes;
+    this.maxBatchBytes = budget > 0 ? budget : single;
+    this.maxEventBytes = Math.min(single, this.maxBatchBytes);
   }
 
   async send(batch: readonly OutboundEvent[], signal: AbortSignal): Promise<SendResult> {
