@@ -468,7 +468,8 @@ class SyslogDestination implements Destination {
       const startedAt = performance.now();
       const onReady = (): void => {
         if (!verdict || readyEvent !== 'secureConnect' || (socket as TLSSocket).getProtocol() !== 'TLSv1.3') {
-          return finish(socket);
+          finish(socket);
+          return;
         }
         // TLS 1.3 completes on the client before the server has checked the client's certificate;
         // a refusal (no or untrusted certificate) arrives as an alert one round trip later. Bytes
