@@ -82,6 +82,8 @@ export interface FakeEventBridgeOptions {
   readonly maxRequestEntryBytes?: number;
   /** Record every request (tests); off for benchmarks. Default true. */
   readonly record?: boolean;
+  /** Wait this long before answering each request, like a service across a network. Default 0. */
+  readonly latencyMillis?: number;
 }
 
 export interface FakeEventBridge {
@@ -121,6 +123,7 @@ export async function startFakeEventBridge(options: FakeEventBridgeOptions): Pro
   const buses = new Set(options.buses ?? ['default']);
   const maxRequestEntryBytes = options.maxRequestEntryBytes ?? 1024 * 1024;
   const record = options.record ?? true;
+  const latencyMillis = options.latencyMillis ?? 0;
   const requests: PutEventsRecord[] = [];
   const events: ReceivedEvent[] = [];
   const entryFailures: { text: string; error: EntryError; remaining: number }[] = [];
@@ -300,7 +303,11 @@ export async function startFakeEventBridge(options: FakeEventBridgeOptions): Pro
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => handle(req, res, Buffer.concat(chunks)));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      if (latencyMillis > 0) setTimeout(() => handle(req, res, body), latencyMillis).unref();
+      else handle(req, res, body);
+    });
   });
   server.on('connection', (socket: Socket) => {
     sockets.add(socket);
