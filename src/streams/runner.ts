@@ -247,15 +247,20 @@ export class StreamRunner {
 
   snapshot(): RunnerSnapshot {
     const first = this.#tracker.firstPending();
+    // Totals: what is stored (redelivered dead letters add to it from outside the runner) plus
+    // what this runner has not written yet.
+    const stored = this.#closed ? undefined : this.#store.getState(this.#stream.id);
+    const u = this.#unsaved;
     const unread = Math.max(0, this.#log.lastSeq() - this.#tracker.readSeq);
     return {
       status: this.#paused ? 'PAUSED' : this.#consecutiveFailures > 0 ? 'DEGRADED' : 'ACTIVE',
       cursor: this.#tracker.acknowledged(),
       lagEvents: this.#tracker.pendingCount + unread,
       oldestOwedIngestedAtMillis: first === undefined ? undefined : this.#owedIngestedAt.get(first),
-      deliveredTotal: this.#deliveredTotal,
-      deadLetteredTotal: this.#deadLetteredTotal,
-      expiredTotal: this.#expiredTotal,
+      deliveredTotal: stored === undefined ? this.#deliveredTotal : stored.deliveredTotal + u.delivered,
+      deadLetteredTotal:
+        stored === undefined ? this.#deadLetteredTotal : stored.deadLetteredTotal + u.deadLetters.length,
+      expiredTotal: stored === undefined ? this.#expiredTotal : stored.expiredTotal + u.expired,
       consecutiveFailures: this.#consecutiveFailures,
       lastDeliveredAtMillis: this.#lastDeliveredAtMillis,
       lastError: this.#lastError,

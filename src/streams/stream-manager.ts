@@ -405,7 +405,11 @@ export class StreamManager {
   /** Validates, checks the network policy, saves, and (re)starts the runner as the status says. */
   async #save(raw: unknown, existing: StreamDefinition | undefined, id: string): Promise<StreamDefinition> {
     let input = raw;
-    if (existing !== undefined && isObject(raw)) input = this.#restoreSecrets(raw, existing);
+    if (isObject(raw)) {
+      // A stream object read from the API may be written back whole: its read-only fields are ignored.
+      const { created: _created, lastUpdated: _lastUpdated, ...writable } = raw;
+      input = existing === undefined ? writable : this.#restoreSecrets(writable, existing);
+    }
     const checked = checkStreamInput(input, this.#options.resolveDestination);
     const now = this.#iso();
     const stream = toDefinition(checked.input, {
@@ -490,7 +494,13 @@ export class StreamManager {
   /** Starts the stream's runner (with `destination`, or a new one). Failures show on health. */
   #startRunner(stream: StreamDefinition, destination: Destination | undefined): void {
     const state = this.#store.getState(stream.id);
-    if (state === undefined || state.pausedAtMillis !== null || this.#stopped) {
+    // One runner per stream, ever: two would own one cursor and send everything twice.
+    if (
+      state === undefined ||
+      state.pausedAtMillis !== null ||
+      this.#stopped ||
+      this.#running.has(stream.id)
+    ) {
       void destination?.close();
       return;
     }

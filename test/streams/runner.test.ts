@@ -462,7 +462,7 @@ describe('StreamRunner', () => {
     assert.equal(s.lagEvents, 7);
     assert.equal(s.cursor, 0);
     assert.ok(s.oldestOwedIngestedAtMillis !== undefined);
-    assert.equal(s.lastError?.status, 503);
+    assert.equal(s.lastError?.status, 502);
   });
 
   test('metrics: delivered, bytes, errors by type, send durations', async () => {

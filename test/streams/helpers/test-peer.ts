@@ -111,14 +111,16 @@ export const deliverAll: Script = (batch) => ({
 });
 
 export function retryable(code = 'HTTP_503', retryAfterMillis?: number): SendResult {
-  const error = { code, message: `test: ${code}`, status: 503 };
+  const status = Number(/^HTTP_(\d+)$/.exec(code)?.[1] ?? 503);
+  const error = { code, message: `test: ${code}`, status };
   return retryAfterMillis === undefined
     ? { outcome: 'retryable', error }
     : { outcome: 'retryable', error, retryAfterMillis };
 }
 
 export function fatal(code = 'HTTP_401'): SendResult {
-  return { outcome: 'fatal', error: { code, message: `test: ${code}`, status: 401 } };
+  const status = Number(/^HTTP_(\d+)$/.exec(code)?.[1] ?? 401);
+  return { outcome: 'fatal', error: { code, message: `test: ${code}`, status } };
 }
 
 /** The first `times` calls answer `answer`, then `then` decides. */
