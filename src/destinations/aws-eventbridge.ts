@@ -481,6 +481,10 @@ class AwsEventBridgeDestination implements Destination {
     this.client = new EventBridgeClient({
       region: settings.region,
       maxAttempts: 1,
+      // Pinned, not read from AWS_USE_FIPS_ENDPOINT / ~/.aws/config: the host must be the one
+      // `targets` gave the network policy. A FIPS endpoint is set with `endpoint`.
+      useFipsEndpoint: false,
+      useDualstackEndpoint: false,
       requestHandler: new PolicyHttpHandler(context.network),
       ...(settings.endpoint === undefined ? {} : { endpoint: settings.endpoint }),
       ...(settings.accessKeyId === undefined || settings.secretAccessKey === undefined

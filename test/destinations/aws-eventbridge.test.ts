@@ -476,6 +476,38 @@ describe('aws_eventbridge through the real AWS SDK against a fake EventBridge', 
     }
   });
 
+  test('without endpoint the SDK connects to the host targets() gave the policy, even with FIPS in the environment', async () => {
+    const origins: string[] = [];
+    class RecordingAgent extends Agent {
+      override dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+        origins.push(String(options.origin));
+        return super.dispatch(options, handler);
+      }
+    }
+    // Records where the SDK goes, then refuses to connect anywhere.
+    const recording = new RecordingAgent({
+      connect: (_options, callback) => {
+        callback(Object.assign(new Error('no network in tests'), { code: 'FORBIDDEN_DESTINATION' }), null);
+      },
+    });
+    const fips = process.env.AWS_USE_FIPS_ENDPOINT;
+    process.env.AWS_USE_FIPS_ENDPOINT = 'true';
+    try {
+      const settings = { region: 'eu-west-3', ...CREDENTIALS };
+      const d = awsEventBridgeDestination.create(
+        settings,
+        context('okta', { ...network, dispatcher: recording }),
+      );
+      opened.push(d);
+      assert.equal((await d.send(outboundEvents(1, 950), live)).outcome, 'retryable');
+      assert.deepEqual(origins, [`https://${awsEventBridgeDestination.targets(settings)[0]}`]);
+    } finally {
+      if (fips === undefined) delete process.env.AWS_USE_FIPS_ENDPOINT;
+      else process.env.AWS_USE_FIPS_ENDPOINT = fips;
+      await recording.close();
+    }
+  });
+
   test('declares its limits; close is idempotent', async () => {
     const d = destination();
     assert.equal(d.maxBatchEvents, DEFAULT_MAX_BATCH_EVENTS);
