@@ -20,6 +20,9 @@ export function parseRetryAfterMillis(value: string | null | undefined, nowMilli
   const trimmed = value.trim();
   if (trimmed === '') return undefined;
   if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
+  // An HTTP-date always names a weekday and a month; this refuses what Date.parse would also take
+  // ("-5", "1.5") and misread as a date in the past, i.e. "retry now".
+  if (!/^[A-Za-z]{3,9}, /.test(trimmed)) return undefined;
   const date = Date.parse(trimmed);
   if (Number.isNaN(date)) return undefined;
   return Math.max(0, date - nowMillis);

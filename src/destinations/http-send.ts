@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { promisify } from 'node:util';
 import { gzip as gzipCallback } from 'node:zlib';
 import { request } from 'undici';
-import { VERSION } from '../cli/version.js';
+import { VERSION } from '../version.js';
 import type { NetworkPolicy } from '../net/network-policy.js';
 import { classifyHttpStatus, classifyNetworkError, networkError } from './classify.js';
 import type { SendResult } from './destination.js';

@@ -33,7 +33,9 @@ const ALL_SCOPES: Scope[] = ['events:write', 'streams:read', 'streams:write'];
 
 export async function startService(options: ServiceOptions): Promise<Service> {
   const { config } = options;
-  const logger = options.logger ?? pino({ level: config.logging.level, base: { service: 'flowstream' } });
+  // Logs go to stderr: stdout belongs to the `stdout` destination's events and to the CLI's output.
+  const logger =
+    options.logger ?? pino({ level: config.logging.level, base: { service: 'flowstream' } }, pino.destination(2));
   const dataDir = path.resolve(config.storage.path);
   const metrics = new Registry();
   collectDefaultMetrics({ register: metrics });

@@ -24,6 +24,9 @@ describe('parseRetryAfterMillis', () => {
     ['HTTP-date in the past', 'Thu, 04 Apr 2024 18:00:00 GMT', 0],
     ['HTTP-date now', 'Thu, 04 Apr 2024 18:30:00 GMT', 0],
     ['garbage', 'soon', undefined],
+    ['negative seconds (Date.parse would read a year)', '-5', undefined],
+    ['fractional seconds', '1.5', undefined],
+    ['a bare year', '2030', 2030_000],
   ];
   for (const [name, value, expected] of cases) {
     test(name, () => {

@@ -1,0 +1,26 @@
+import type { DestinationDefinition } from './destination.js';
+import { fileDestination } from './file.js';
+import { splunkHecDestination } from './splunk-hec.js';
+import { stdoutDestination } from './stdout.js';
+import { webhookDestination } from './webhook.js';
+
+/**
+ * Every destination type, by the stream `type` of SPEC §4. Adding a destination is one module and
+ * one line here.
+ */
+const DEFINITIONS: readonly DestinationDefinition[] = [
+  webhookDestination,
+  fileDestination,
+  stdoutDestination,
+  splunkHecDestination,
+] as unknown as readonly DestinationDefinition[];
+
+const BY_TYPE: ReadonlyMap<string, DestinationDefinition> = new Map(DEFINITIONS.map((d) => [d.type, d]));
+
+export function destinationDefinition(type: string): DestinationDefinition | undefined {
+  return BY_TYPE.get(type);
+}
+
+export function destinationTypes(): readonly string[] {
+  return [...BY_TYPE.keys()];
+}
