@@ -127,6 +127,7 @@ export class ExecutionHandle {
   #steps = 0;
   #throttled: boolean;
   #ended = false;
+  #started = false;
 
   /** @internal Use `ExecutionLog.start` or `startChild`. */
   constructor(init: HandleInit) {
@@ -156,8 +157,10 @@ export class ExecutionHandle {
     return this.#steps;
   }
 
-  /** @internal Emits FLOW_START; called once, by whoever made the handle. */
+  /** @internal Emits FLOW_START, once: by whoever made the handle. Later calls do nothing. */
   emitStart(address: unknown): void {
+    if (this.#started) return;
+    this.#started = true;
     this.#guard('FLOW_START', false, () => {
       this.#context.counters.executionsStarted++;
       return { depth: this.depth, address };
