@@ -380,6 +380,26 @@ function validFields(fields: unknown): boolean {
 export function splitConcatenatedJson(
   text: string,
 ): { readonly values: readonly { value: unknown; text: string }[] } | { readonly errorAt: number } {
+  // Fast path for the common layout, one envelope per line; anything else takes the scanner.
+  const lines = text.split('\n');
+  const quick: { value: unknown; text: string }[] = [];
+  for (const line of lines) {
+    const trimmed = line.trim();
+    if (trimmed === '') continue;
+    if (!trimmed.startsWith('{')) break;
+    try {
+      quick.push({ value: JSON.parse(trimmed) as unknown, text: trimmed });
+    } catch {
+      break;
+    }
+  }
+  if (quick.length === lines.filter((line) => line.trim() !== '').length) return { values: quick };
+  return scanConcatenatedJson(text);
+}
+
+function scanConcatenatedJson(
+  text: string,
+): { readonly values: readonly { value: unknown; text: string }[] } | { readonly errorAt: number } {
   const values: { value: unknown; text: string }[] = [];
   let i = 0;
   const n = text.length;
