@@ -124,7 +124,8 @@ test('the seed example, shape for shape, typed and strict-valid', () => {
   assert.ok(pc?.event_type === 'FLOW_COMPLETE' && hc?.event_type === 'FLOW_COMPLETE');
   assert.deepEqual([pc.duration, pc.step_count, pc.address], [1827, 108, 'root:kernel:control:0.0.1:return']);
   assert.deepEqual([hc.duration, hc.step_count, hc.address], [41, 2, 'root:kernel:string:0.0.1:compose']);
-  assert.deepEqual([parentStart?.address, helperStart?.address], [seed[0]?.address, seed[2]?.address]);
+  assert.ok(parentStart?.event_type === 'FLOW_START' && helperStart?.event_type === 'FLOW_START');
+  assert.deepEqual([parentStart.address, helperStart.address], [seed[0]?.address, seed[2]?.address]);
   for (const event of [helperStart, helperComplete]) {
     assert.equal(event?.parent_execution_id, flow1.executionId);
     assert.equal(event?.parent_flow_name, 'Flow 1: API Invoke Flow');
