@@ -300,6 +300,9 @@ export class StreamRunner {
       }
       this.#countRetentionGap(events[0]?.seq);
       this.#enqueue(events);
+      // The embedded log answers synchronously (a resolved promise): without a macrotask turn here a
+      // backlog would be read, parsed and sent in one long run of microtasks, starving ingest.
+      await yieldToEventLoop();
     }
   }
 
@@ -379,6 +382,8 @@ export class StreamRunner {
       }
       const batch = this.#takeBatch(lane);
       if (batch.length > 0) await this.#deliver(lane, batch);
+      // A destination that answers at once (a file, a local buffer) must not hold the loop either.
+      await yieldToEventLoop();
     }
   }
 
@@ -720,6 +725,10 @@ export class StreamRunner {
       }
     }
   }
+}
+
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 /** FNV-1a of the execution id: a stable, even spread of executions over lanes. */
