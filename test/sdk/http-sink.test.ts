@@ -560,6 +560,32 @@ describe('HttpSink without a server', () => {
     await sink.shutdown();
   });
 
+  test('a broken dispatcher still settles every batch: flush resolves, the events count as failed', async () => {
+    const network = {
+      allowPrivateNetworks: true,
+      get dispatcher(): never {
+        throw new Error('dispatcher gone');
+      },
+      lookup: () => {},
+      checkHost: async () => {},
+    };
+    const failures: SinkFailure[] = [];
+    const sink = new HttpSink({
+      url: 'http://127.0.0.1:1',
+      token: 't',
+      network: network as never,
+      initialBackoffMillis: 5,
+      maxBackoffMillis: 10,
+      retryTimeoutMillis: 60,
+      onFailure: (f) => failures.push(f),
+    });
+    sink.emit(event(1));
+    await sink.flush();
+    await sink.shutdown();
+    assert.equal(sink.stats().failedTotal, 1);
+    assert.match(failures[0]?.error.message ?? '', /dispatcher gone/);
+  });
+
   test('options that cannot work throw SdkOptionError naming the option', () => {
     const cases: [Partial<HttpSinkOptions>, RegExp][] = [
       [{ url: 'not a url' }, /url/],

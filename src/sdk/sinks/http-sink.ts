@@ -424,16 +424,7 @@ export class HttpSink implements EventSink {
       }
       attempts++;
       this.#stats.requestsTotal++;
-      const response = await sendHttp({
-        url: this.#endpoint,
-        headers: this.#headers,
-        body: `[${batch.map((e) => e.json).join(',')}]`,
-        gzip: this.#gzip,
-        network: this.#network,
-        signal: this.#abort.signal,
-        timeoutMillis: this.#timeoutMillis,
-        maxResponseBytes: MAX_RESPONSE_BYTES,
-      });
+      const response = await this.#send(batch);
       const result = response.result;
       switch (result.outcome) {
         case 'delivered':
@@ -474,6 +465,29 @@ export class HttpSink implements EventSink {
           await this.#sleep(delay);
         }
       }
+    }
+  }
+
+  /**
+   * One request. sendHttp reports expected failures as values; anything it throws (a bug, a
+   * dispatcher closed under it) becomes a retryable failure, so every batch still settles and no
+   * `flush()` waits forever.
+   */
+  async #send(batch: readonly QueuedEvent[]): Promise<HttpSendResponse> {
+    try {
+      return await sendHttp({
+        url: this.#endpoint,
+        headers: this.#headers,
+        body: `[${batch.map((e) => e.json).join(',')}]`,
+        gzip: this.#gzip,
+        network: this.#network,
+        signal: this.#abort.signal,
+        timeoutMillis: this.#timeoutMillis,
+        maxResponseBytes: MAX_RESPONSE_BYTES,
+      });
+    } catch (err: unknown) {
+      const message = err instanceof Error ? err.message : String(err);
+      return { result: { outcome: 'retryable', error: { code: 'SDK_SEND_ERROR', message } }, sentBytes: 0 };
     }
   }
 
