@@ -53,7 +53,7 @@ async function run(s: Scenario): Promise<void> {
   try {
     const poison = new Set(s.poison);
     const isPoison = (e: OutboundEvent): boolean => poison.has(nOf(e));
-    const peer = new TestPeer((batch, call): Answer => {
+    const peer = new TestPeer((batch, call): Answer | Promise<Answer> => {
       const step = s.schedule[call] ?? 'ok';
       if (step === 'partial') {
         const items = batch.map((e): ItemOutcome => {

@@ -28,7 +28,7 @@ export const FAST_DELIVERY: DeliverySettings = {
 };
 
 export function makeStream(
-  overrides: Partial<StreamDefinition> & { delivery?: Partial<DeliverySettings> } = {},
+  overrides: Omit<Partial<StreamDefinition>, 'delivery'> & { delivery?: Partial<DeliverySettings> } = {},
 ): StreamDefinition {
   const now = new Date().toISOString();
   return {
