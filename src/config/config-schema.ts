@@ -1,4 +1,5 @@
 import { type Static, Type } from '@sinclair/typebox';
+import { STREAM_ID_PATTERN, StreamInputSchema } from '../streams/stream-input.js';
 
 /**
  * The configuration file (SPEC §4). Every object refuses unknown keys, so a typo is an error that
@@ -21,49 +22,9 @@ export const StaticTokenSchema = Type.Object(
   { additionalProperties: false },
 );
 
+/** A stream declared in the file: the API's stream object with a required, stable id. */
 export const StreamConfigSchema = Type.Object(
-  {
-    id: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$' }),
-    name: Type.String({ minLength: 1, maxLength: 200 }),
-    type: Type.String({ minLength: 1 }),
-    org: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
-    status: Type.Optional(Type.Union([Type.Literal('ACTIVE'), Type.Literal('INACTIVE')])),
-    settings: Type.Record(Type.String(), Type.Unknown()),
-    filter: Type.Optional(
-      Type.Object(
-        {
-          eventTypes: Type.Optional(Type.Array(Type.String(), { uniqueItems: true })),
-          flowIds: Type.Optional(Type.Array(Type.String(), { uniqueItems: true })),
-        },
-        { additionalProperties: false },
-      ),
-    ),
-    format: Type.Optional(Type.Union([Type.Literal('okta'), Type.Literal('cloudevents')])),
-    transforms: Type.Optional(
-      Type.Object(
-        {
-          hashUserEmail: Type.Optional(
-            Type.Object({ key: Type.String({ minLength: 16 }) }, { additionalProperties: false }),
-          ),
-        },
-        { additionalProperties: false },
-      ),
-    ),
-    delivery: Type.Optional(
-      Type.Object(
-        {
-          batchMaxEvents: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000 })),
-          batchTimeoutMillis: Type.Optional(Type.Integer({ minimum: 0, maximum: 3_600_000 })),
-          concurrency: Type.Optional(Type.Integer({ minimum: 1, maximum: 64 })),
-          requestTimeoutMillis: Type.Optional(Type.Integer({ minimum: 100, maximum: 600_000 })),
-          retryInitialMillis: Type.Optional(Type.Integer({ minimum: 1, maximum: 3_600_000 })),
-          retryMaxMillis: Type.Optional(Type.Integer({ minimum: 1, maximum: 86_400_000 })),
-          pauseAfterMillis: Type.Optional(Type.Integer({ minimum: 0 })),
-        },
-        { additionalProperties: false },
-      ),
-    ),
-  },
+  { ...StreamInputSchema.properties, id: Type.String({ pattern: STREAM_ID_PATTERN }) },
   { additionalProperties: false },
 );
 

@@ -4,6 +4,7 @@ import type { Registry } from 'prom-client';
 import type { ValidationMode } from '../ingest/ingest.js';
 import type { EventLog } from '../log/event-log.js';
 import type { Authenticator } from '../security/authenticator.js';
+import { StreamError } from '../streams/stream-errors.js';
 import { ApiError } from './errors.js';
 import { eventsRoutes } from './routes/events.js';
 import { eventsTailRoutes } from './routes/events-tail.js';
@@ -58,6 +59,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
 
   app.setErrorHandler((error: unknown, request, reply) => {
+    if (error instanceof StreamError) {
+      return reply.code(error.httpStatus).send({
+        errorCode: error.code,
+        errorSummary: error.message,
+        errorCauses: error.causes.map((c) => ({ errorSummary: c.path === '' ? c.message : `${c.path}: ${c.message}` })),
+      });
+    }
     const apiError = error instanceof ApiError ? error : fromFastifyError(error as FastifyError);
     if (apiError.status >= 500 && apiError.code === 'FS_INTERNAL') {
       request.log.error({ err: error, url: request.url, method: request.method }, 'request failed');

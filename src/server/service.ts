@@ -7,7 +7,13 @@ import { openSqliteEventLog, type SqliteEventLog } from '../log/sqlite-event-log
 import { Authenticator } from '../security/authenticator.js';
 import { TokenStore } from '../security/token-store.js';
 import type { Scope } from '../security/tokens.js';
+import { destinationDefinition } from '../destinations/registry.js';
+import { openNetworkPolicy } from '../net/network-policy.js';
+import { StreamManager } from '../streams/stream-manager.js';
 import { buildApp } from './app.js';
+import { logStreamsRoutes } from './routes/log-streams.js';
+import { tokensRoutes } from './routes/tokens.js';
+import { syntheticTestEvent } from './synthetic-event.js';
 
 /** The running service: what `flowstream serve` starts and tests start in-process. */
 export interface Service {
@@ -16,6 +22,7 @@ export interface Service {
   readonly app: FastifyInstance;
   readonly log: SqliteEventLog;
   readonly tokens: TokenStore;
+  readonly streams: StreamManager;
   /** The admin token generated at the first start of an empty data directory, if any (shown once). */
   readonly firstAdminToken: string | undefined;
   /** Stops accepting (503), finishes in-flight deliveries within the configured bound, closes storage. Idempotent. */
@@ -51,6 +58,17 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     firstAdminToken = tokens.create({ name: 'admin', org: '*', scopes: ALL_SCOPES }).token;
   }
   const authenticator = new Authenticator([...config.auth.tokens, ...(options.ephemeralTokens ?? [])], tokens);
+  const streams = new StreamManager({
+    directory: dataDir,
+    log,
+    resolveDestination: destinationDefinition,
+    network: openNetworkPolicy(),
+    logger,
+    registry: metrics,
+    syntheticEvent: () => syntheticTestEvent(),
+    configStreams: config.streams,
+  });
+  await streams.start();
 
   let shuttingDown = false;
   const app = await buildApp({
@@ -63,6 +81,10 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     decompressedLimitBytes: config.server.decompressedLimitBytes,
     isShuttingDown: () => shuttingDown,
     isReady: () => !shuttingDown,
+    plugins: [
+      (instance) => logStreamsRoutes(instance, { streams, authenticator }),
+      (instance) => tokensRoutes(instance, { tokens, authenticator }),
+    ],
   });
   const address = await app.listen({ host: config.server.host, port: config.server.port });
   const url = address.replace('[::1]', '127.0.0.1');
@@ -70,13 +92,16 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
+      // Ingest answers 503 from here on; the socket closes once in-flight requests are answered.
       shuttingDown = true;
       await app.close();
+      // In-flight deliveries get the configured bound; what is cut off is re-sent after restart.
+      await streams.stop(config.server.shutdownTimeoutMillis);
       await log.close();
       tokens.close();
     })();
     return closing;
   };
-  return { url, app, log, tokens, firstAdminToken, close };
+  return { url, app, log, tokens, streams, firstAdminToken, close };
 }
 
