@@ -342,6 +342,7 @@ export class StreamRunner {
       if (!converted.ok) {
         // Cannot happen for events that ingest validated; kept so that nothing is dropped unseen.
         this.#tracker.skipTo(stored.seq);
+        this.#metrics.error(this.#stream.id, converted.error.code);
         this.#recordDeadLetter(unconvertible(stored), converted.error, 0);
         continue;
       }
@@ -405,6 +406,7 @@ export class StreamRunner {
       if (batch.length >= this.#maxBatchEvents) break;
       if (entry.bytes > this.#maxEventBytes) {
         taken++;
+        this.#metrics.error(this.#stream.id, 'EVENT_TOO_LARGE');
         this.#recordDeadLetter(
           entry.event,
           {
