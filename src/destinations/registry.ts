@@ -1,4 +1,5 @@
 import type { DestinationDefinition } from './destination.js';
+import { datadogDestination } from './datadog.js';
 import { fileDestination } from './file.js';
 import { splunkHecDestination } from './splunk-hec.js';
 import { stdoutDestination } from './stdout.js';
@@ -13,6 +14,7 @@ const DEFINITIONS: readonly DestinationDefinition[] = [
   fileDestination,
   stdoutDestination,
   splunkHecDestination,
+  datadogDestination,
 ] as unknown as readonly DestinationDefinition[];
 
 const BY_TYPE: ReadonlyMap<string, DestinationDefinition> = new Map(DEFINITIONS.map((d) => [d.type, d]));

@@ -1,4 +1,4 @@
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { ValidationMode } from '../ingest/ingest.js';
@@ -49,7 +49,8 @@ function fromFastifyError(error: FastifyError): ApiError {
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: options.logger as FastifyBaseLogger,
-    disableRequestLogging: true,
+    // One log line per request would dominate the log at ingest rates; errors are logged.
+    logController: new LogController({ disableRequestLogging: true }),
     // Refuses `__proto__` and `constructor.prototype` keys in JSON bodies of the admin API.
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
