@@ -1,5 +1,7 @@
 import type { DestinationDefinition } from './destination.js';
+import { awsEventBridgeDestination } from './aws-eventbridge.js';
 import { datadogDestination } from './datadog.js';
+import { elasticsearchDestination } from './elasticsearch.js';
 import { fileDestination } from './file.js';
 import { splunkHecDestination } from './splunk-hec.js';
 import { stdoutDestination } from './stdout.js';
@@ -15,6 +17,8 @@ const DEFINITIONS: readonly DestinationDefinition[] = [
   stdoutDestination,
   splunkHecDestination,
   datadogDestination,
+  elasticsearchDestination,
+  awsEventBridgeDestination,
 ] as unknown as readonly DestinationDefinition[];
 
 const BY_TYPE: ReadonlyMap<string, DestinationDefinition> = new Map(DEFINITIONS.map((d) => [d.type, d]));
