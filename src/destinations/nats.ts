@@ -438,14 +438,22 @@ class NatsDestination implements Destination {
   }
 
   private async open(settings: ResolvedNatsSettings): Promise<Connected | Failure> {
+    // A server the policy forbids makes the stream fatal; one that does not resolve right now is
+    // skipped as long as another one does.
     const addresses: string[] = [];
+    let unresolved: Failure | undefined;
     for (const server of settings.servers) {
       const resolved = await lookupAll(this.context.network.lookup, server.host);
-      if ('outcome' in resolved) return resolved;
+      if ('outcome' in resolved) {
+        if (resolved.outcome === 'fatal') return resolved;
+        unresolved ??= resolved;
+        continue;
+      }
       for (const { address, family } of resolved) {
         addresses.push(family === 6 ? `[${address}]:${server.port}` : `${address}:${server.port}`);
       }
     }
+    if (addresses.length === 0 && unresolved !== undefined) return unresolved;
     if (this.closed) return { outcome: 'retryable', error: closedError() };
 
     const options: NodeConnectionOptions = {

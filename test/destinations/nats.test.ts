@@ -342,6 +342,33 @@ describe('nats against a real nats-server', { skip: integrationSkip() }, () => {
     assert.equal(received[0]?.subject, 'custom.org_with_spaces_and_._.FLOW_FAIL');
   });
 
+  test('a server that does not resolve is skipped when another one does', async () => {
+    const lookup: LookupFunction = (hostname, options, callback) => {
+      if (hostname === 'down.example') {
+        callback(Object.assign(new Error('getaddrinfo ENOTFOUND down.example'), { code: 'ENOTFOUND' }), []);
+      } else {
+        network.lookup('127.0.0.1', options, callback);
+      }
+    };
+    const destination = natsDestination.create(
+      { servers: [`down.example:${server.port}`, `up.example:${server.port}`] },
+      context('okta', 5000, { ...network, lookup }),
+    );
+    try {
+      assert.equal((await destination.send(freshEvents(1), live)).outcome, 'delivered');
+    } finally {
+      await destination.close();
+    }
+    const alone = natsDestination.create(
+      { servers: `down.example:${server.port}` },
+      context('okta', 5000, { ...network, lookup }),
+    );
+    const result = await alone.send(freshEvents(1), live);
+    await alone.close();
+    assert.ok(result.outcome === 'retryable');
+    assert.equal(result.error.code, 'ENOTFOUND');
+  });
+
   test('format cloudevents: the payload is the CloudEvents envelope', async () => {
     const [event] = freshEvents(1) as [OutboundEvent];
     const received = await collect(observer, 'ce.>', 1, async () => {
