@@ -49,6 +49,10 @@ import type {
  * runner. Newline framing replaces CR/LF inside a message with spaces (RFC 6587 §3.4.2 has no
  * escape); the MSG is single-line JSON, so only hostile ids are affected.
  *
+ * TLS: verification failures and refused handshakes are fatal. With TLS 1.3 a server refuses a
+ * client certificate only after the client's handshake completed, so a new persistent connection
+ * waits about one handshake time for that verdict before the first batch is written (`connect`).
+ *
  * Network policy: every connection resolves its host through `network.lookup` (TCP, TLS) or resolves
  * once with it and connects the UDP socket to that address.
  */
