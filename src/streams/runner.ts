@@ -229,6 +229,13 @@ export class StreamRunner {
       return;
     }
     this.#metrics.initStream(this.#stream.id);
+    if (this.#tracker.readSeq > this.#log.lastSeq()) {
+      // Only a replaced or truncated event log does this; events up to the cursor would be skipped.
+      this.#logger.warn(
+        { cursor: this.#tracker.readSeq, lastSeq: this.#log.lastSeq() },
+        'the stream cursor is ahead of the event log; was the log replaced?',
+      );
+    }
     this.#unsubscribe = this.#log.onAppend(() => this.#readerWake.notify());
     this.#loops = [this.#guard('reader', () => this.#runReader())];
     for (const lane of this.#lanes)

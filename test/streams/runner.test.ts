@@ -370,7 +370,7 @@ describe('StreamRunner', () => {
     await runner.stop(200);
     const took = Date.now() - started;
     assert.ok(took >= 190, `stop returned after ${took} ms, before its deadline`);
-    assert.ok(took < 2000, `stop took ${took} ms`);
+    assert.ok(took < 10_000, `stop took ${took} ms: it did not abort the send`);
     assert.equal(peer.aborted, 1);
     assert.equal(h.store.getState('s1')?.cursor, 0);
     assert.equal(
