@@ -3,8 +3,10 @@ import { awsEventBridgeDestination } from './aws-eventbridge.js';
 import { datadogDestination } from './datadog.js';
 import { elasticsearchDestination } from './elasticsearch.js';
 import { fileDestination } from './file.js';
+import { natsDestination } from './nats.js';
 import { splunkHecDestination } from './splunk-hec.js';
 import { stdoutDestination } from './stdout.js';
+import { syslogDestination } from './syslog.js';
 import { webhookDestination } from './webhook.js';
 
 /**
@@ -19,6 +21,8 @@ const DEFINITIONS: readonly DestinationDefinition[] = [
   datadogDestination,
   elasticsearchDestination,
   awsEventBridgeDestination,
+  syslogDestination,
+  natsDestination,
 ] as unknown as readonly DestinationDefinition[];
 
 const BY_TYPE: ReadonlyMap<string, DestinationDefinition> = new Map(DEFINITIONS.map((d) => [d.type, d]));
