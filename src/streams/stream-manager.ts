@@ -538,6 +538,7 @@ export class StreamManager {
         ? {}
         : { abortGraceMillis: this.#options.runner.abortGraceMillis }),
     });
+    this.#startErrors.delete(stream.id);
     this.#running.set(stream.id, { runner, destination: dest });
     runner.start();
   }
