@@ -334,30 +334,36 @@ const FlowSchema = Type.Object(
       { minItems: 1 },
     ),
     streamExecutionLogs: Type.Boolean(),
-    trigger: Type.Union([
-      Type.Object(
-        { type: Type.Literal('api_endpoint'), address: Type.Optional(Address) },
-        { additionalProperties: false },
-      ),
-      Type.Object(
-        {
-          type: Type.Literal('schedule'),
-          everyMillis: Type.Integer({ minimum: 1 }),
-          firstAfterMillis: Type.Optional(Type.Integer({ minimum: 0 })),
-          input: Type.Optional(ValueMap),
-          address: Type.Optional(Address),
-        },
-        { additionalProperties: false },
-      ),
-      Type.Object({ type: Type.Literal('helper') }, { additionalProperties: false }),
-    ]),
+    /** Checked per type below, for a message that names the type. */
+    trigger: Type.Object({ type: Type.String() }),
     retry: Type.Optional(Retry),
     cards: Type.Array(Type.Unknown(), { minItems: 1 }),
   },
   { additionalProperties: false },
 );
 
+const TRIGGER_SCHEMAS: Readonly<Record<Trigger['type'], TSchema>> = {
+  api_endpoint: Type.Object(
+    { type: Type.Literal('api_endpoint'), address: Type.Optional(Address) },
+    { additionalProperties: false },
+  ),
+  schedule: Type.Object(
+    {
+      type: Type.Literal('schedule'),
+      everyMillis: Type.Integer({ minimum: 1 }),
+      firstAfterMillis: Type.Optional(Type.Integer({ minimum: 0 })),
+      input: Type.Optional(ValueMap),
+      address: Type.Optional(Address),
+    },
+    { additionalProperties: false },
+  ),
+  helper: Type.Object({ type: Type.Literal('helper') }, { additionalProperties: false }),
+};
+
 const FLOW_CHECK = TypeCompiler.Compile(FlowSchema);
+const TRIGGER_CHECKS = Object.fromEntries(
+  Object.entries(TRIGGER_SCHEMAS).map(([type, schema]) => [type, TypeCompiler.Compile(schema)]),
+) as Readonly<Record<Trigger['type'], ReturnType<typeof TypeCompiler.Compile>>>;
 const CARD_CHECKS = Object.fromEntries(
   Object.entries(CARD_SCHEMAS).map(([type, schema]) => [type, TypeCompiler.Compile(schema)]),
 ) as Readonly<Record<CardType, ReturnType<typeof TypeCompiler.Compile>>>;
@@ -395,6 +401,18 @@ function checkFlow(flow: unknown, path: string, problems: DefinitionProblem[]): 
     for (const error of FLOW_CHECK.Errors(flow))
       problems.push({ path: `${path}${error.path}`, message: error.message });
     return;
+  }
+  const { type } = flow.trigger;
+  if (!Object.hasOwn(TRIGGER_CHECKS, type)) {
+    problems.push({
+      path: `${path}/trigger/type`,
+      message: `a trigger's type must be one of ${Object.keys(TRIGGER_SCHEMAS).join(', ')}; got ${JSON.stringify(type)}`,
+    });
+  } else {
+    const check = TRIGGER_CHECKS[type as Trigger['type']];
+    for (const error of check.Errors(flow.trigger)) {
+      problems.push({ path: `${path}/trigger${error.path}`, message: error.message });
+    }
   }
   checkCards(flow.cards, `${path}/cards`, problems);
 }
