@@ -8,7 +8,7 @@ import { HttpSink, type SinkFailure } from '../sdk/sinks/http-sink.js';
 import { type Clock, systemClock } from './clock.js';
 import { type ControlServer, startControlServer } from './control-server.js';
 import { FlowRuntimeError } from './errors.js';
-import { type FlakyApi, type FlakyApiStats, startFlakyApi } from './flaky-api.js';
+import { type FlakyApiStats, startFlakyApi } from './flaky-api.js';
 import { FlowRuntime } from './flow-runtime.js';
 import { seededRandom, uuidFrom } from './random.js';
 import { SAMPLE_ADMIN, SAMPLE_FLOW_IDS, SAMPLE_ORG, sampleOrgFlows } from './sample-org.js';
@@ -131,6 +131,16 @@ const MIX: readonly (readonly [keyof typeof SAMPLE_FLOW_IDS, number])[] = [
   ['provisionLaptop', 12],
 ];
 const MIX_TOTAL = MIX.reduce((sum, [, weight]) => sum + weight, 0);
+
+/** The mix's flow for a uniform draw in [0, 1). */
+function drawFromMix(uniform: number): keyof typeof SAMPLE_FLOW_IDS {
+  let remaining = uniform * MIX_TOTAL;
+  for (const [flow, weight] of MIX) {
+    if (remaining < weight) return flow;
+    remaining -= weight;
+  }
+  return (MIX[0] as (typeof MIX)[number])[0];
+}
 
 const TICK_MILLIS = 100;
 const BURST_EVERY_MILLIS = 10_000;
@@ -342,8 +352,7 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
     while (await sleep(TICK_MILLIS)) {
       due += (rate * TICK_MILLIS) / 1000;
       for (; due >= 1; due--) {
-        let draw = random() * MIX_TOTAL;
-        const [flow] = MIX.find(([, weight]) => (draw -= weight) < 0) ?? (MIX[0] as (typeof MIX)[number]);
+        const flow = drawFromMix(random());
         if (flow === 'provisionLaptop') void orderLaptop(random() < 0.5);
         else invoke(flow);
       }

@@ -86,10 +86,8 @@ describe('cards, event by event (virtual clock)', () => {
       replaced: 'a/b/c',
       parts: ['x', 'y', '', 'z'],
     });
-    assert.equal(
-      t.sink.events.at(0)?.event_type === 'FLOW_START' && t.sink.events.at(0)?.address,
-      'root:kernel:string:0.0.1:capitalize',
-    );
+    const start = t.sink.events[0];
+    assert.equal(start?.event_type === 'FLOW_START' && start.address, 'root:kernel:string:0.0.1:capitalize');
     assertContract(t);
   });
 
