@@ -1,3 +1,4 @@
+import { randomInt } from 'node:crypto';
 import type BetterSqlite3 from 'better-sqlite3';
 import { EventLogError } from './event-log-error.js';
 
@@ -11,42 +12,60 @@ import { EventLogError } from './event-log-error.js';
  * downgraded.
  *
  * Invariants the tables keep (all writes go through one connection, in transactions that update
- * `log_state` together with `events`):
+ * `log_state` together with `events` and `key_blocks`):
  * - `log_state.last_seq` >= every `events.seq` ever stored; seqs are assigned as last_seq + 1.
+ * - The stored seqs are contiguous: exactly firstSeq..lastSeq (appends take the next seqs,
+ *   retention deletes a prefix).
  * - `log_state.events` = count(events); `log_state.bytes` = sum(events.bytes), where `bytes` is the
  *   UTF-8 length of `json`.
  * - `ingested_at` never decreases with seq (the append clock is clamped to the last value), so the
  *   events older than a time are always a prefix of the log, and retention never leaves holes.
+ * - `idempotency_key` is unique among stored events. SQLite does not enforce it (see key-index.ts
+ *   for why): the log checks every key against its in-memory KeyIndex before inserting.
+ * - `key_blocks` holds, for every stored seq, the 32-bit tag of its key (keyTag with
+ *   `log_state.key_seed`): one row per group commit, `tags` = little-endian uint32 for the seqs
+ *   first_seq, first_seq + 1, …. Blocks wholly below firstSeq are deleted by retention; the part of a
+ *   block below firstSeq is ignored. Opening reads it to rebuild the KeyIndex without reading events.
  */
 
 /** 'FSLG' as a big-endian 32-bit integer. */
 export const APPLICATION_ID = 0x46534c47;
 export const SCHEMA_VERSION = 1;
 
-const MIGRATIONS: readonly string[] = [
+/** Each entry upgrades the schema from its index to index + 1, inside the opening transaction. */
+const MIGRATIONS: readonly ((db: BetterSqlite3.Database) => void)[] = [
   // 0 → 1: the initial schema.
-  `
-  CREATE TABLE events (
-    seq INTEGER PRIMARY KEY,
-    ingested_at INTEGER NOT NULL,
-    org_id TEXT NOT NULL,
-    event_type TEXT NOT NULL,
-    flow_id TEXT NOT NULL,
-    execution_id TEXT NOT NULL,
-    idempotency_key TEXT NOT NULL UNIQUE,
-    bytes INTEGER NOT NULL,
-    json TEXT NOT NULL
-  );
-  CREATE INDEX events_ingested_at ON events (ingested_at);
-  CREATE TABLE log_state (
-    id INTEGER PRIMARY KEY CHECK (id = 1),
-    last_seq INTEGER NOT NULL,
-    events INTEGER NOT NULL,
-    bytes INTEGER NOT NULL,
-    last_ingested_at INTEGER NOT NULL
-  );
-  INSERT INTO log_state (id, last_seq, events, bytes, last_ingested_at) VALUES (1, 0, 0, 0, 0);
-  `,
+  (db) => {
+    db.exec(`
+      CREATE TABLE events (
+        seq INTEGER PRIMARY KEY,
+        ingested_at INTEGER NOT NULL,
+        org_id TEXT NOT NULL,
+        event_type TEXT NOT NULL,
+        flow_id TEXT NOT NULL,
+        execution_id TEXT NOT NULL,
+        idempotency_key TEXT NOT NULL,
+        bytes INTEGER NOT NULL,
+        json TEXT NOT NULL
+      );
+      CREATE INDEX events_ingested_at ON events (ingested_at);
+      CREATE TABLE key_blocks (
+        first_seq INTEGER PRIMARY KEY,
+        tags BLOB NOT NULL
+      );
+      CREATE TABLE log_state (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        last_seq INTEGER NOT NULL,
+        events INTEGER NOT NULL,
+        bytes INTEGER NOT NULL,
+        last_ingested_at INTEGER NOT NULL,
+        key_seed INTEGER NOT NULL
+      );
+    `);
+    db.prepare(
+      'INSERT INTO log_state (id, last_seq, events, bytes, last_ingested_at, key_seed) VALUES (1, 0, 0, 0, 0, ?)',
+    ).run(randomInt(0, 2 ** 32));
+  },
 ];
 
 /**
@@ -75,9 +94,9 @@ export function migrate(db: BetterSqlite3.Database, path: string): void {
     );
   }
   for (let v = version; v < SCHEMA_VERSION; v++) {
-    const sql = MIGRATIONS[v];
-    if (sql === undefined) throw new Error(`no migration from schema version ${v}`);
-    db.exec(sql);
+    const step = MIGRATIONS[v];
+    if (step === undefined) throw new Error(`no migration from schema version ${v}`);
+    step(db);
   }
   if (version !== SCHEMA_VERSION) db.pragma(`user_version = ${SCHEMA_VERSION}`);
 }

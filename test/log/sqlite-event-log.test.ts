@@ -5,6 +5,7 @@ import { describe, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { type NewEvent, StorageFullError } from '../../src/log/event-log.js';
 import { isEventLogError } from '../../src/log/event-log-error.js';
+import { keyTag } from '../../src/log/key-index.js';
 import {
   MAX_GROUP_EVENTS,
   openSqliteEventLog,
@@ -79,6 +80,7 @@ describe('open', () => {
         appendCalls: 0,
         groupCommits: 0,
         retentionDeleted: 0,
+        keyIndexBytes: 8192,
       });
       assert.deepEqual(t.log.retentionPolicy, {
         maxAgeMillis: 7 * 24 * 3600 * 1000,
@@ -170,6 +172,42 @@ describe('append', () => {
         (await log.readAfter(0, 10)).map((e) => e.idempotencyKey),
         ['a', 'b', 'c', 'd'],
       );
+    } finally {
+      await t.cleanup();
+    }
+  });
+
+  test('two different keys with the same key tag are both stored, and both recognised as duplicates', async () => {
+    const t = fresh();
+    try {
+      await t.log.close();
+      const db = new Database(join(t.directory, 'events.db'), { readonly: true });
+      const seed = db.prepare('SELECT key_seed FROM log_state').pluck().get() as number;
+      db.close();
+      // Birthday search for two keys whose 32-bit tags collide under this log's seed.
+      const byTag = new Map<number, string>();
+      let pair: [string, string] | undefined;
+      for (let i = 0; pair === undefined; i++) {
+        const key = `collide-${i}`;
+        const other = byTag.get(keyTag(key, seed));
+        if (other !== undefined) pair = [other, key];
+        byTag.set(keyTag(key, seed), key);
+      }
+      const [first, second] = pair;
+      let log = await t.reopen();
+      assert.deepEqual((await log.append([event(first)])).seqs, [1]);
+      assert.deepEqual(await log.append([event(second), event(first), event(second)]), {
+        accepted: 1,
+        duplicates: 2,
+        seqs: [2, null, null],
+      });
+      log = await t.reopen();
+      assert.deepEqual(await log.append([event(first), event(second)]), {
+        accepted: 0,
+        duplicates: 2,
+        seqs: [null, null],
+      });
+      assert.deepEqual(log.verifyIntegrity(), { ok: true, problems: [] });
     } finally {
       await t.cleanup();
     }
@@ -566,6 +604,7 @@ describe('retention', () => {
         appendCalls: 2,
         groupCommits: 2,
         retentionDeleted: 5,
+        keyIndexBytes: 8192,
       });
     } finally {
       await t.cleanup();
@@ -732,18 +771,52 @@ describe('verifyIntegrity', () => {
       assert.deepEqual(t.log.verifyIntegrity(), { ok: true, problems: [] });
       await t.log.close();
       const db = new Database(join(t.directory, 'events.db'));
-      db.prepare('UPDATE log_state SET bytes = bytes + 1, events = 7 WHERE id = 1').run();
+      db.prepare('UPDATE log_state SET bytes = bytes + 1 WHERE id = 1').run();
       db.close();
       const log = await t.reopen();
-      const report = log.verifyIntegrity();
-      assert.equal(report.ok, false);
-      assert.ok(
-        report.problems.some((p) => /log_state.events is 7 but 3 rows/.test(p)),
-        report.problems.join('; '),
-      );
-      assert.ok(
-        report.problems.some((p) => /log_state.bytes/.test(p)),
-        report.problems.join('; '),
+      const bytes = log.stats().bytes;
+      assert.deepEqual(log.verifyIntegrity(), {
+        ok: false,
+        problems: [`log_state.bytes is ${bytes} but the rows hold ${bytes - 1}`],
+      });
+    } finally {
+      await t.cleanup();
+    }
+  });
+
+  test('reports a stored key missing from key_blocks', async () => {
+    const t = fresh();
+    try {
+      await t.log.append(events('k', 3));
+      await t.log.close();
+      const db = new Database(join(t.directory, 'events.db'));
+      db.prepare("UPDATE events SET idempotency_key = 'changed' WHERE seq = 2").run();
+      db.close();
+      const log = await t.reopen();
+      assert.deepEqual(log.verifyIntegrity(), {
+        ok: false,
+        problems: [
+          '1 events have no or a wrong key tag in key_blocks',
+          '1 stored keys are missing from the in-memory key index',
+        ],
+      });
+    } finally {
+      await t.cleanup();
+    }
+  });
+
+  test('a log_state that disagrees with key_blocks makes opening fail with FS_LOG_CORRUPT', async () => {
+    const t = fresh();
+    try {
+      await t.log.append(events('k', 3));
+      await t.log.close();
+      const db = new Database(join(t.directory, 'events.db'));
+      db.prepare('UPDATE log_state SET events = 7 WHERE id = 1').run();
+      db.close();
+      assert.throws(
+        () => openSqliteEventLog({ directory: t.directory }),
+        (error: unknown) =>
+          isEventLogError(error, 'FS_LOG_CORRUPT') && /key_blocks cover 3 of the 7/.test(error.message),
       );
     } finally {
       await t.cleanup();
