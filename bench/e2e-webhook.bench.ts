@@ -91,7 +91,8 @@ for (let run = 1; run <= RUNS; run++) {
     console.log(
       `run ${run} ${pipeline.padEnd(10)} ${formatInt(result.eventsPerSecond).padStart(9)} events/s end to end` +
         ` (${formatFixed(result.endToEndMillis / 1000, 2)} s; input done after ${formatFixed(result.inputMillis / 1000, 2)} s;` +
-        ` ${result.requests} requests; peak RSS ${formatInt(result.peakRssMiB)} MiB)`,
+        ` ${result.requests} requests; ${formatFixed(result.cpuSeconds, 1)} CPU s = ${formatInt(result.eventsPerCpuSecond)} events/CPU s;` +
+        ` peak RSS ${formatInt(result.peakRssMiB)} MiB)`,
     );
   }
   const f = byPipeline.flowstream;
@@ -106,12 +107,16 @@ const rows = pipelines.map((p) => {
     formatInt(median(r.map((x) => x.eventsPerSecond))),
     formatFixed(median(r.map((x) => x.endToEndMillis)) / 1000, 2),
     formatInt(median(r.map((x) => (EVENTS * 1000) / x.inputMillis))),
+    formatInt(median(r.map((x) => x.eventsPerCpuSecond))),
     formatInt(median(r.map((x) => x.peakRssMiB))),
   ];
 });
 console.log(`\nmedians of ${RUNS} run(s):\n`);
 console.log(
-  markdownTable(['pipeline', 'events/s end to end', 'seconds', 'input events/s', 'peak RSS MiB'], rows),
+  markdownTable(
+    ['pipeline', 'events/s end to end', 'seconds', 'input events/s', 'events/CPU s', 'peak RSS MiB'],
+    rows,
+  ),
 );
 if (ratios.length > 0) {
   console.log(

@@ -56,3 +56,25 @@ export class RssSampler {
     return { maxRssMiB: this.#maxRssMiB, hwmMiB: this.#hwmMiB };
   }
 }
+
+/** Clock ticks per second of /proc/PID/stat times (USER_HZ: 100 on every Linux build that matters). */
+const USER_HZ = 100;
+
+/**
+ * CPU seconds (user + system, all threads) a process has used so far, from /proc/PID/stat;
+ * undefined once it is gone. A figure independent of how busy the shared machine is: events per
+ * CPU second is what one otherwise idle core would sustain.
+ */
+export function readCpuSeconds(pid: number): number | undefined {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  // Fields after the parenthesised command name (which may hold spaces): state is field 3.
+  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  const utime = Number(fields[11]);
+  const stime = Number(fields[12]);
+  return (utime + stime) / USER_HZ;
+}

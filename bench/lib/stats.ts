@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+
 /** Small statistics and table helpers shared by the end-to-end benchmarks. */
 
 /** The median of `values` (the mean of the two middle ones for an even count); NaN when empty. */
@@ -45,6 +47,19 @@ export function markdownTable(header: readonly string[], rows: readonly (readonl
   return [line(header), rule, ...rows.map(line)].join('\n');
 }
 
+/**
+ * `; CPU pressure 42%`: the share of the last 10 s in which some runnable task waited for a CPU
+ * (Linux PSI, /proc/pressure/cpu), i.e. how much other work competed with the benchmark.
+ */
+export function cpuPressure(): string {
+  try {
+    const match = /some avg10=([\d.]+)/.exec(readFileSync('/proc/pressure/cpu', 'utf8'));
+    return match?.[1] === undefined ? '' : `; CPU pressure ${match[1]}%`;
+  } catch {
+    return '';
+  }
+}
+
 /** The machine the figures were taken on, for the header of every benchmark's output. */
 export async function machineLine(): Promise<string> {
   const { cpus, loadavg, totalmem } = await import('node:os');
@@ -52,7 +67,7 @@ export async function machineLine(): Promise<string> {
   const load = loadavg()
     .map((l) => l.toFixed(1))
     .join(' ');
-  return `${cpu.length} × ${cpu[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, load ${load}`;
+  return `${cpu.length} × ${cpu[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, load ${load}${cpuPressure()}`;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { startFlowstream } from './flowstream.js';
 import { IngestClient, postAll } from './poster.js';
 import { type ReceiverMode, startReceiver } from './receiver.js';
-import { RssSampler } from './rss.js';
+import { RssSampler, readCpuSeconds } from './rss.js';
 import { wallMillis } from './stats.js';
 import { sendLines, startSyslogNg } from './syslog-ng.js';
 
@@ -22,6 +22,10 @@ export interface JobResult {
   /** Peak resident size of the pipeline process (VmHWM), MiB. */
   readonly peakRssMiB: number;
   readonly requests: number;
+  /** CPU seconds the pipeline process used from the first event offered to the last received. */
+  readonly cpuSeconds: number;
+  /** Events per CPU second of the pipeline process (what one idle core would sustain). */
+  readonly eventsPerCpuSecond: number;
 }
 
 export interface FlowstreamJobOptions {
@@ -47,11 +51,13 @@ export async function runFlowstreamJob(options: FlowstreamJobOptions): Promise<J
   const rss = new RssSampler(service.pid, options.rssIntervalMillis ?? 100);
   const client = new IngestClient(service.url, options.posters);
   try {
+    const cpuBefore = readCpuSeconds(service.pid) ?? 0;
     const posted = await postAll(client, options.bodies, options.posters);
     if (posted.accepted !== options.events) {
       throw new Error(`ingest accepted ${posted.accepted} of ${options.events} events`);
     }
     const received = await receiver.waitForEvents(options.events, options.timeoutMillis);
+    const cpuSeconds = (readCpuSeconds(service.pid) ?? 0) - cpuBefore;
     const { hwmMiB } = rss.stop();
     const end = received.lastAtMillis ?? wallMillis();
     const endToEndMillis = end - posted.startedAt;
@@ -62,6 +68,8 @@ export async function runFlowstreamJob(options: FlowstreamJobOptions): Promise<J
       inputMillis: posted.finishedAt - posted.startedAt,
       peakRssMiB: hwmMiB,
       requests: received.requests,
+      cpuSeconds,
+      eventsPerCpuSecond: options.events / cpuSeconds,
     };
   } finally {
     rss.stop();
@@ -87,6 +95,7 @@ export async function runSyslogNgJob(options: SyslogNgJobOptions): Promise<JobRe
   const ng = await startSyslogNg(options.template, options.vars(receiver.url('')));
   const rss = new RssSampler(ng.pid, 100);
   try {
+    const cpuBefore = readCpuSeconds(ng.pid) ?? 0;
     const startedAt = wallMillis();
     await sendLines(ng.port, options.bodies, options.connections);
     const inputDoneAt = wallMillis();
@@ -96,6 +105,7 @@ export async function runSyslogNgJob(options: SyslogNgJobOptions): Promise<JobRe
     } catch (err: unknown) {
       throw new Error(`${(err as Error).message}\nsyslog-ng said:\n${ng.stderr().slice(-3000)}`);
     }
+    const cpuSeconds = (readCpuSeconds(ng.pid) ?? 0) - cpuBefore;
     const { hwmMiB } = rss.stop();
     const endToEndMillis = (received.lastAtMillis ?? wallMillis()) - startedAt;
     return {
@@ -105,6 +115,8 @@ export async function runSyslogNgJob(options: SyslogNgJobOptions): Promise<JobRe
       inputMillis: inputDoneAt - startedAt,
       peakRssMiB: hwmMiB,
       requests: received.requests,
+      cpuSeconds,
+      eventsPerCpuSecond: options.events / cpuSeconds,
     };
   } finally {
     rss.stop();
