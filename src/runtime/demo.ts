@@ -1,4 +1,5 @@
 import { randomUUID as cryptoRandomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
 import { Agent, request } from 'undici';
 import type { FlowEvent } from '../schema/definitions.js';
@@ -218,6 +219,8 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
 
   const agent = new Agent({ keepAliveTimeout: 10_000 });
   const traffic = new AbortController();
+  // Every pending traffic timer listens on it (hundreds at a high rate): not a leak.
+  setMaxListeners(0, traffic.signal);
   const startedAt = clock.monotonicNow();
 
   /** POST to the control server (the API endpoint / console). Failures are logged, never thrown. */

@@ -1,4 +1,5 @@
 import { randomUUID as cryptoRandomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { type NetworkPolicy, openNetworkPolicy } from '../net/network-policy.js';
 import type { FlowEvent } from '../schema/definitions.js';
 import { EVENT_TYPES, type EventType } from '../schema/event-types.js';
@@ -240,6 +241,7 @@ export class FlowRuntime {
       );
     }
     this.#flows = new Map(checked.flows.map((f) => [f.id, f]));
+    setMaxListeners(0, this.#triggers.signal);
     this.#user = options.user;
     this.#clock = options.clock ?? systemClock;
     this.#limiter = new ExecutionLimiter(options.limits);
