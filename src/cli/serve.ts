@@ -1,7 +1,32 @@
+import path from 'node:path';
 import { Command } from 'commander';
 import { ConfigError, type ResolvedConfig, loadConfigFile, resolveConfig } from '../config/load-config.js';
-import { startService } from '../server/service.js';
+import { type Demo, startDemo } from '../runtime/demo.js';
+import { generateToken } from '../security/tokens.js';
+import { type Service, startService } from '../server/service.js';
 import { CliError } from './cli-error.js';
+
+/** The stream `--demo` adds (once) so the demo's events are visible without any setup. */
+export const DEMO_STREAM_ID = 'demo-file';
+
+/**
+ * Starts the sample org against this process's own ingest, with an in-memory token that is never
+ * stored, and makes sure a `file` stream shows its events.
+ */
+async function startInProcessDemo(service: Service, demoToken: string, dataDir: string): Promise<{ demo: Demo; file: string }> {
+  const file = path.join(dataDir, 'demo-events.ndjson');
+  if (service.streams.get(DEMO_STREAM_ID) === undefined) {
+    await service.streams.create({
+      id: DEMO_STREAM_ID,
+      name: 'Demo events (file)',
+      type: 'file',
+      settings: { path: file },
+      delivery: { batchTimeoutMillis: 200 },
+    });
+  }
+  const demo = await startDemo({ url: service.url, token: demoToken });
+  return { demo, file };
+}
 
 interface ServeOptions {
   config?: string;
@@ -47,7 +72,13 @@ export function serveCommand(): Command {
     .option('--demo', 'also run the reference flow runtime with the sample org against this server')
     .action(async (opts: ServeOptions) => {
       const config = configFrom(opts);
-      const service = await startService({ config });
+      const demoToken = opts.demo ? generateToken() : undefined;
+      const service = await startService({
+        config,
+        ...(demoToken === undefined
+          ? {}
+          : { ephemeralTokens: [{ name: 'demo', token: demoToken, org: '*', scopes: ['events:write'] }] }),
+      });
       const out = process.stdout;
       out.write(`flowstream listening on ${service.url}\n`);
       out.write(`  data directory: ${config.storage.path}\n`);
@@ -55,10 +86,22 @@ export function serveCommand(): Command {
         out.write(`  admin token (shown once, only its hash is stored): ${service.firstAdminToken}\n`);
         out.write(`  try: FLOWSTREAM_TOKEN=${service.firstAdminToken} npx flowstream streams list\n`);
       }
+      let demo: Demo | undefined;
+      if (demoToken !== undefined) {
+        const started = await startInProcessDemo(service, demoToken, path.resolve(config.storage.path));
+        demo = started.demo;
+        out.write(`demo: the sample org's flows are running; every event is delivered to the "${DEMO_STREAM_ID}" stream:\n`);
+        out.write(`  tail -f ${started.file}\n`);
+        out.write('  npx flowstream tail            (with FLOWSTREAM_TOKEN set to an admin token)\n');
+        out.write(`  npx flowstream streams health ${DEMO_STREAM_ID}\n`);
+      }
       await new Promise<void>((resolve) => {
         const stop = (signal: string): void => {
           out.write(`flowstream: ${signal}, shutting down\n`);
-          service.close().then(resolve, resolve);
+          (demo?.stop() ?? Promise.resolve())
+            .catch(() => undefined)
+            .then(() => service.close())
+            .then(resolve, resolve);
         };
         process.once('SIGTERM', () => stop('SIGTERM'));
         process.once('SIGINT', () => stop('SIGINT'));
