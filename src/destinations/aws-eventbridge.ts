@@ -4,7 +4,13 @@ import { type Static, Type } from '@sinclair/typebox';
 import { request as undiciRequest } from 'undici';
 import { eventText } from '../formats/json-framing.js';
 import type { NetworkPolicy } from '../net/network-policy.js';
-import { classifyHttpStatus, networkError, parseRetryAfterMillis } from './classify.js';
+import {
+  classifyHttpStatus,
+  combineItemClasses,
+  type ItemClass,
+  networkError,
+  parseRetryAfterMillis,
+} from './classify.js';
 import type {
   DeliveryError,
   Destination,
@@ -218,12 +224,6 @@ export function planCalls(
   return { calls, oversized };
 }
 
-type ItemClass =
-  | { readonly kind: 'delivered' }
-  | { readonly kind: 'retryable'; readonly error: DeliveryError; readonly retryAfterMillis?: number }
-  | { readonly kind: 'rejected'; readonly error: DeliveryError }
-  | { readonly kind: 'stream'; readonly error: DeliveryError };
-
 /** Per-entry ErrorCodes (PutEventsResultEntry): retryable ones, per the API reference. */
 const RETRYABLE_ENTRY_CODES = new Set([
   'InternalFailure',
@@ -400,52 +400,6 @@ function headerOf(
   return undefined;
 }
 
-/**
- * The send's result from per-event classes: all delivered → delivered; nothing delivered and a
- * stream problem → fatal; nothing delivered or rejected → retryable (the longest Retry-After);
- * otherwise per item, with stream problems retried. `bytes` counts the delivered events' JSON.
- */
-export function combineItems(batch: readonly OutboundEvent[], classes: readonly ItemClass[]): SendResult {
-  let delivered = 0;
-  let rejected = 0;
-  let deliveredBytes = 0;
-  let firstStream: DeliveryError | undefined;
-  let firstRetryable: DeliveryError | undefined;
-  let retryAfterMillis: number | undefined;
-  for (let i = 0; i < classes.length; i++) {
-    const item = classes[i];
-    if (item === undefined) continue;
-    if (item.kind === 'delivered') {
-      delivered++;
-      deliveredBytes += Buffer.byteLength(batch[i]?.json ?? '', 'utf8');
-    } else if (item.kind === 'rejected') rejected++;
-    else if (item.kind === 'stream') firstStream ??= item.error;
-    else {
-      firstRetryable ??= item.error;
-      if (item.retryAfterMillis !== undefined)
-        retryAfterMillis = Math.max(retryAfterMillis ?? 0, item.retryAfterMillis);
-    }
-  }
-  if (delivered === classes.length) return { outcome: 'delivered', bytes: deliveredBytes };
-  if (delivered === 0 && firstStream !== undefined) return { outcome: 'fatal', error: firstStream };
-  if (delivered === 0 && rejected === 0 && firstRetryable !== undefined) {
-    return retryAfterMillis === undefined
-      ? { outcome: 'retryable', error: firstRetryable }
-      : { outcome: 'retryable', error: firstRetryable, retryAfterMillis };
-  }
-  const items: ItemOutcome[] = classes.map((item) => {
-    switch (item.kind) {
-      case 'delivered':
-        return { outcome: 'delivered' };
-      case 'rejected':
-        return { outcome: 'rejected', error: item.error };
-      default:
-        return { outcome: 'retryable', error: item.error };
-    }
-  });
-  return { outcome: 'partial', bytes: deliveredBytes, items };
-}
-
 class AwsEventBridgeDestination implements Destination {
   readonly maxBatchEvents: number;
   readonly maxEventBytes: number;
@@ -525,7 +479,7 @@ class AwsEventBridgeDestination implements Destination {
       }
     };
     await Promise.all(Array.from({ length: Math.min(MAX_PARALLEL_CALLS, calls.length) }, worker));
-    return combineItems(batch, classes);
+    return combineItemClasses(batch, classes);
   }
 
   /**

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { type Static, Type } from '@sinclair/typebox';
 import { batchJsonBytes, eventLine } from '../formats/json-framing.js';
-import { truncateResponse } from './classify.js';
+import { combineItemClasses, type ItemClass, truncateResponse } from './classify.js';
 import type {
   DeliveryError,
   Destination,
@@ -263,10 +263,6 @@ export function bulkBody(
   return body;
 }
 
-type ItemClass =
-  | { readonly kind: 'delivered' }
-  | { readonly kind: 'retryable' | 'rejected' | 'stream'; readonly error: DeliveryError };
-
 /** One bulk item (`{"create": {"status": 409, "error": {...}}}`) as an outcome for its event. */
 export function classifyBulkItem(item: unknown): ItemClass {
   const body = isObject(item) ? Object.values(item)[0] : undefined;
@@ -290,44 +286,6 @@ export function classifyBulkItem(item: unknown): ItemClass {
     return { kind: 'stream', error };
   }
   return { kind: 'rejected', error };
-}
-
-/**
- * The send's result from per-event classes: all delivered → delivered; nothing delivered and a
- * stream problem → fatal; nothing delivered or rejected → retryable; otherwise per item, with
- * stream problems retried. `bytes` counts the delivered events' JSON.
- */
-export function combineItems(batch: readonly OutboundEvent[], classes: readonly ItemClass[]): SendResult {
-  let delivered = 0;
-  let rejected = 0;
-  let deliveredBytes = 0;
-  let firstStream: DeliveryError | undefined;
-  let firstRetryable: DeliveryError | undefined;
-  for (let i = 0; i < classes.length; i++) {
-    const item = classes[i];
-    if (item === undefined) continue;
-    if (item.kind === 'delivered') {
-      delivered++;
-      deliveredBytes += Buffer.byteLength(batch[i]?.json ?? '', 'utf8');
-    } else if (item.kind === 'rejected') rejected++;
-    else if (item.kind === 'stream') firstStream ??= item.error;
-    else firstRetryable ??= item.error;
-  }
-  if (delivered === classes.length) return { outcome: 'delivered', bytes: deliveredBytes };
-  if (delivered === 0 && firstStream !== undefined) return { outcome: 'fatal', error: firstStream };
-  if (delivered === 0 && rejected === 0 && firstRetryable !== undefined)
-    return { outcome: 'retryable', error: firstRetryable };
-  const items: ItemOutcome[] = classes.map((item) => {
-    switch (item.kind) {
-      case 'delivered':
-        return { outcome: 'delivered' };
-      case 'rejected':
-        return { outcome: 'rejected', error: item.error };
-      default:
-        return { outcome: 'retryable', error: item.error };
-    }
-  });
-  return { outcome: 'partial', bytes: deliveredBytes, items };
 }
 
 class ElasticsearchDestination implements Destination {
@@ -407,7 +365,7 @@ class ElasticsearchDestination implements Destination {
     }
     // `errors: false` is Elasticsearch's promise that every item succeeded.
     if (parsed !== undefined && isObject(parsed) && parsed.errors === false) return response.result;
-    return combineItems(batch, items.map(classifyBulkItem));
+    return combineItemClasses(batch, items.map(classifyBulkItem));
   }
 
   async close(): Promise<void> {

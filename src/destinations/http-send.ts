@@ -2,9 +2,9 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { promisify } from 'node:util';
 import { gzip as gzipCallback } from 'node:zlib';
 import { request } from 'undici';
-import { VERSION } from '../version.js';
 import type { NetworkPolicy } from '../net/network-policy.js';
-import { classifyHttpStatus, classifyNetworkError, networkError } from './classify.js';
+import { VERSION } from '../version.js';
+import { classifyConnectError, classifyHttpStatus, classifyNetworkError, networkError } from './classify.js';
 import type { SendResult } from './destination.js';
 
 /**
@@ -137,46 +137,6 @@ export async function sendHttp(req: HttpSendRequest): Promise<HttpSendResponse> 
     headers: response.headers,
     sentBytes: body.byteLength,
   };
-}
-
-/**
- * TLS verification failures: the peer's certificate will not start verifying by itself, so the
- * stream is refused (fatal: DEGRADED, retried slowly) rather than retried at full pace.
- */
-const TLS_VERIFY_CODES = new Set([
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'CERT_HAS_EXPIRED',
-  'CERT_NOT_YET_VALID',
-  'CERT_UNTRUSTED',
-  'CERT_REJECTED',
-  'CERT_SIGNATURE_FAILURE',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-]);
-
-/**
- * A failure before any response: network errors are retryable (classifyNetworkError), except a
- * refusal by the network policy (a `ForbiddenDestinationError`, or a code containing FORBIDDEN)
- * and TLS verification failures, which are fatal for the stream.
- */
-export function classifyConnectError(err: unknown): SendResult {
-  const result = classifyNetworkError(err);
-  if (result.outcome !== 'retryable') return result;
-  const { error } = result;
-  if (isForbidden(err) || /FORBIDDEN/.test(error.code)) return { outcome: 'fatal', error };
-  if (TLS_VERIFY_CODES.has(error.code))
-    return { outcome: 'fatal', error: { ...error, message: `TLS: ${error.message}` } };
-  return result;
-}
-
-function isForbidden(err: unknown): boolean {
-  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
-    if (e.name === 'ForbiddenDestinationError') return true;
-  }
-  return false;
 }
 
 /** The body parsed as JSON, or undefined when it is absent, truncated or not JSON. */

@@ -12,7 +12,7 @@ import {
 import { type Static, Type } from '@sinclair/typebox';
 import { cloudEventId } from '../formats/cloudevents.js';
 import { eventText } from '../formats/json-framing.js';
-import { networkError } from './classify.js';
+import { classifyConnectError, networkError } from './classify.js';
 import type {
   DeliveryError,
   Destination,
@@ -22,7 +22,6 @@ import type {
   OutboundEvent,
   SendResult,
 } from './destination.js';
-import { classifySocketError } from './syslog.js';
 
 /**
  * `nats`: each event as one NATS message, on core NATS or into a JetStream stream
@@ -537,7 +536,7 @@ function lookupAll(
 ): Promise<readonly LookupAddress[] | Failure> {
   return new Promise((resolve) => {
     lookup(host, { all: true }, (err, address, family) => {
-      if (err) return resolve(classifySocketError(err));
+      if (err) return resolve(classifyConnectError(err));
       const all = typeof address === 'string' ? [{ address, family: family ?? 4 }] : address;
       if (all.length === 0) {
         return resolve({
@@ -601,7 +600,7 @@ export function classifyNatsError(err: unknown): Failure | Extract<ItemOutcome, 
       }
       return { outcome: 'retryable', error: networkError(err) };
     default: {
-      const classified = classifySocketError(err);
+      const classified = classifyConnectError(err);
       if (classified.outcome !== 'retryable') return classified;
       if (err.name === 'ClosedConnectionError' || err.name === 'DrainingConnectionError') {
         return {

@@ -1,6 +1,6 @@
-import type { DestinationDefinition } from './destination.js';
 import { awsEventBridgeDestination } from './aws-eventbridge.js';
 import { datadogDestination } from './datadog.js';
+import type { DestinationDefinition } from './destination.js';
 import { elasticsearchDestination } from './elasticsearch.js';
 import { fileDestination } from './file.js';
 import { natsDestination } from './nats.js';

@@ -16,7 +16,7 @@ import {
   type Rfc5424Options,
   SYSLOG_FACILITIES,
 } from '../formats/syslog-5424.js';
-import { classifyNetworkError, networkError } from './classify.js';
+import { classifyConnectError, classifyNetworkError, networkError } from './classify.js';
 import type {
   DeliveryError,
   Destination,
@@ -417,7 +417,7 @@ class SyslogDestination implements Destination {
         signal.addEventListener('abort', onAbort, { once: true });
         // The receiver's FIN after ours: it has read everything up to our end of stream.
         socket.once('end', () => finish(undefined));
-        socket.once('error', (err: unknown) => finish(classifySocketError(err)));
+        socket.once('error', (err: unknown) => finish(classifyConnectError(err)));
         socket.once('close', () => finish(connectionClosed()));
         socket.resume();
         socket.end(payload);
@@ -485,7 +485,7 @@ class SyslogDestination implements Destination {
         );
         setTimeout(() => finish(socket), waitMillis).unref();
       };
-      const onError = (err: unknown): void => finish(classifySocketError(err));
+      const onError = (err: unknown): void => finish(classifyConnectError(err));
       const onClose = (): void => finish(connectionClosed());
       const onAbort = (): void => finish(timedOut());
       socket.once(readyEvent, onReady);
@@ -516,7 +516,7 @@ class SyslogDestination implements Destination {
       if (error !== null) {
         // ICMP port unreachable from an earlier datagram shows up here as ECONNREFUSED.
         this.dropUdp(socket);
-        return classifySocketError(error);
+        return classifyConnectError(error);
       }
     }
     return undefined;
@@ -529,7 +529,7 @@ class SyslogDestination implements Destination {
     if (this.closed) return { outcome: 'retryable', error: closedError() };
     const socket = createSocket({ type: resolved.family === 6 ? 'udp6' : 'udp4' });
     const failure = await new Promise<Failure | undefined>((resolve) => {
-      socket.once('error', (err) => resolve(classifySocketError(err)));
+      socket.once('error', (err) => resolve(classifyConnectError(err)));
       socket.connect(settings.port, resolved.address, () => resolve(undefined));
     });
     if (failure !== undefined) {
@@ -581,7 +581,7 @@ function writeAndWait(
       resolve(result);
     };
     const onAbort = (): void => finish(timedOut());
-    const onError = (err: unknown): void => finish(classifySocketError(err));
+    const onError = (err: unknown): void => finish(classifyConnectError(err));
     const onClose = (): void => finish(connectionClosed());
     if (gone() || socket.destroyed) return finish(connectionClosed());
     if (signal.aborted) return onAbort();
@@ -589,7 +589,7 @@ function writeAndWait(
     socket.once('error', onError);
     socket.once('close', onClose);
     socket.write(payload, (err) => {
-      if (err) finish(classifySocketError(err));
+      if (err) finish(classifyConnectError(err));
       else if (gone()) finish(connectionClosed());
       else finish(undefined);
     });
@@ -603,7 +603,7 @@ function lookupOnce(
 ): Promise<{ address: string; family: number } | Failure> {
   return new Promise((resolve) => {
     lookup(host, {}, (err, address, family) => {
-      if (err) return resolve(classifySocketError(err));
+      if (err) return resolve(classifyConnectError(err));
       const first: LookupAddress | undefined =
         typeof address === 'string' ? { address, family: family ?? 4 } : address[0];
       if (first === undefined) {
@@ -615,41 +615,6 @@ function lookupOnce(
       resolve(first);
     });
   });
-}
-
-/**
- * TLS verification failures (wrong CA, expired, name mismatch) and handshake refusals will not fix
- * themselves: fatal for the stream. A forbidden address (the network policy) is fatal too.
- * Everything else (refused, reset, unreachable, DNS) is retryable, as classify.ts says.
- */
-const TLS_VERIFY_CODES = new Set([
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'CERT_HAS_EXPIRED',
-  'CERT_NOT_YET_VALID',
-  'CERT_UNTRUSTED',
-  'CERT_REJECTED',
-  'CERT_SIGNATURE_FAILURE',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-]);
-
-export function classifySocketError(err: unknown): Failure {
-  const error = networkError(err);
-  if (err instanceof Error && (err.name === 'ForbiddenDestinationError' || /FORBIDDEN/.test(error.code))) {
-    return { outcome: 'fatal', error };
-  }
-  if (TLS_VERIFY_CODES.has(error.code)) {
-    return { outcome: 'fatal', error: { ...error, message: `TLS: ${error.message}` } };
-  }
-  if (error.code.startsWith('ERR_SSL_')) {
-    // OpenSSL's message is a long internal trace; the code says it all (ERR_SSL_WRONG_VERSION_NUMBER).
-    const reason = error.code.slice('ERR_SSL_'.length).toLowerCase().replaceAll('_', ' ');
-    return { outcome: 'fatal', error: { code: error.code, message: `TLS handshake failed: ${reason}` } };
-  }
-  return classifyNetworkError(err) as Failure;
 }
 
 function timedOut(): Failure {

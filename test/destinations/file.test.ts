@@ -194,7 +194,10 @@ describe('file destination', () => {
     const parent = join(dir, 'plain-file');
     await writeFile(parent, 'x');
     fatal(await create({ path: join(parent, 'events.ndjson') }).send([outboundEvent()], live), 'EEXIST');
-    fatal(await create({ path: join(parent, 'sub', 'events.ndjson') }).send([outboundEvent()], live), 'ENOTDIR');
+    fatal(
+      await create({ path: join(parent, 'sub', 'events.ndjson') }).send([outboundEvent()], live),
+      'ENOTDIR',
+    );
   });
 
   test('a symlink at the path is refused (ELOOP), its target untouched', async () => {

@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Agent } from 'undici';
-import { classifyConnectError, parseJsonResponse, sendHttp } from '../../src/destinations/http-send.js';
+import { classifyConnectError } from '../../src/destinations/classify.js';
+import { parseJsonResponse, sendHttp } from '../../src/destinations/http-send.js';
 import { type NetworkPolicy, openNetworkPolicy } from '../../src/net/network-policy.js';
 import type { MisbehavingServer } from '../helpers/misbehaving-server.js';
 import {

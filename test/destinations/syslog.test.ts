@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Ajv } from 'ajv';
 import { pino } from 'pino';
+import { classifyConnectError } from '../../src/destinations/classify.js';
 import type {
   DestinationContext,
   OutboundEvent,
@@ -14,7 +15,6 @@ import type {
   StreamFormat,
 } from '../../src/destinations/destination.js';
 import {
-  classifySocketError,
   DEFAULT_MAX_MESSAGE_BYTES,
   resolveSyslogSettings,
   type SyslogSettings,
@@ -249,12 +249,12 @@ describe('syslog failures without a receiver', () => {
 
   test('TLS errors are fatal; network errors retryable (classification table)', () => {
     const withCode = (code: string, message = code): Error => Object.assign(new Error(message), { code });
-    assert.equal(classifySocketError(withCode('ECONNRESET')).outcome, 'retryable');
-    assert.equal(classifySocketError(withCode('ETIMEDOUT')).outcome, 'retryable');
-    assert.equal(classifySocketError(withCode('ENOTFOUND')).outcome, 'retryable');
-    assert.equal(classifySocketError(withCode('DEPTH_ZERO_SELF_SIGNED_CERT')).outcome, 'fatal');
-    assert.equal(classifySocketError(withCode('ERR_TLS_CERT_ALTNAME_INVALID')).outcome, 'fatal');
-    const alert = classifySocketError(
+    assert.equal(classifyConnectError(withCode('ECONNRESET')).outcome, 'retryable');
+    assert.equal(classifyConnectError(withCode('ETIMEDOUT')).outcome, 'retryable');
+    assert.equal(classifyConnectError(withCode('ENOTFOUND')).outcome, 'retryable');
+    assert.equal(classifyConnectError(withCode('DEPTH_ZERO_SELF_SIGNED_CERT')).outcome, 'fatal');
+    assert.equal(classifyConnectError(withCode('ERR_TLS_CERT_ALTNAME_INVALID')).outcome, 'fatal');
+    const alert = classifyConnectError(
       withCode('ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED', 'long openssl trace'),
     );
     assert.deepEqual(alert, {
