@@ -184,9 +184,14 @@ function ndjsonRate(lines: readonly string[]): number {
   return r;
 }
 
-async function writeNdjson(file: string, megabytes: number): Promise<{ events: number; bytes: number }> {
+async function writeEvents(
+  file: string,
+  megabytes: number,
+  asArray: boolean,
+): Promise<{ events: number; bytes: number }> {
   const target = megabytes * 1024 * 1024;
   const out = createWriteStream(file);
+  if (asArray) out.write('[\n');
   const lines = pool(4096, false).map((e) => JSON.stringify(e));
   let bytes = 0;
   let events = 0;
@@ -198,12 +203,13 @@ async function writeNdjson(file: string, megabytes: number): Promise<{ events: n
         /"execution_id":"[0-9a-f-]{36}"/,
         `"execution_id":"${randomUUID()}"`,
       );
-      batch += `${line}\n`;
+      batch += asArray && events > 0 ? `,\n${line}` : `${line}\n`;
       events++;
     }
     bytes += Buffer.byteLength(batch);
     if (!out.write(batch)) await once(out, 'drain');
   }
+  if (asArray) out.write('\n]\n');
   await new Promise<void>((resolve, reject) =>
     out.end((err?: Error | null) => (err ? reject(err) : resolve())),
   );
@@ -297,27 +303,30 @@ async function benchmark(): Promise<void> {
   if (fileMiB > 0) {
     const dir = mkdtempSync(join(tmpdir(), 'flowstream-validate-bench-'));
     try {
-      const file = join(dir, 'events.ndjson');
-      const genStart = performance.now();
-      const { events } = await writeNdjson(file, fileMiB);
-      const bytes = statSync(file).size;
-      const genSeconds = (performance.now() - genStart) / 1000;
-      const fileRuns: FileRun[] = [];
-      const fileRunCount = fileMiB >= 512 ? Math.min(runs, 3) : runs;
-      for (let r = 0; r < fileRunCount; r++) fileRuns.push(await validateFile(file));
-      const seconds = median(fileRuns.map((f) => f.seconds));
-      const rss = fileRuns.map((f) => f.maxRssMiB).filter((x): x is number => x !== undefined);
-      const first = fileRuns[0];
-      rows.push(
-        [
-          `flowstream validate, ${(bytes / 2 ** 20).toFixed(0)} MiB NDJSON, ${fmt(events)} events (generated in ${genSeconds.toFixed(1)} s)`,
-          `${(bytes / 1e6 / seconds).toFixed(0)} MB/s, ${fmt(events / seconds)} events/s, ${seconds.toFixed(1)} s, exit ${first?.exitCode}`,
-        ],
-        [
-          `  peak RSS of the validate process (${first?.how}; ${fileRunCount} runs)`,
-          rss.length === 0 ? 'not measured' : `${Math.max(...rss).toFixed(0)} MiB (max of runs)`,
-        ],
-      );
+      for (const asArray of [false, true]) {
+        const file = join(dir, asArray ? 'events.json' : 'events.ndjson');
+        const genStart = performance.now();
+        const { events } = await writeEvents(file, fileMiB, asArray);
+        const bytes = statSync(file).size;
+        const genSeconds = (performance.now() - genStart) / 1000;
+        const fileRuns: FileRun[] = [];
+        const fileRunCount = fileMiB >= 512 ? Math.min(runs, 3) : runs;
+        for (let r = 0; r < fileRunCount; r++) fileRuns.push(await validateFile(file));
+        const seconds = median(fileRuns.map((f) => f.seconds));
+        const rss = fileRuns.map((f) => f.maxRssMiB).filter((x): x is number => x !== undefined);
+        const first = fileRuns[0];
+        rows.push(
+          [
+            `flowstream validate, ${(bytes / 2 ** 20).toFixed(0)} MiB ${asArray ? 'JSON array' : 'NDJSON'}, ${fmt(events)} events (generated in ${genSeconds.toFixed(1)} s)`,
+            `${(bytes / 1e6 / seconds).toFixed(0)} MB/s, ${fmt(events / seconds)} events/s, ${seconds.toFixed(1)} s, exit ${first?.exitCode}`,
+          ],
+          [
+            `  peak RSS of the validate process (${first?.how}; ${fileRunCount} runs)`,
+            rss.length === 0 ? 'not measured' : `${Math.max(...rss).toFixed(0)} MiB (max of runs)`,
+          ],
+        );
+        rmSync(file, { force: true });
+      }
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

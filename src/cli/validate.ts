@@ -184,21 +184,45 @@ class JsonArraySplitter implements Splitter {
     const n = text.length;
     let i = 0;
     let elementStart = this.state === ArrayState.InValue ? 0 : -1;
+    // Next positions ≥ i of '"', '\\' and '\n' in this chunk (n: none); -1: not searched yet.
+    let nextQuote = -1;
+    let nextBackslash = -1;
+    let nextNewline = -1;
     while (i < n) {
       const c = text.charCodeAt(i);
       switch (this.state) {
         case ArrayState.InValue: {
           if (this.inString) {
-            if (this.escaped) this.escaped = false;
-            else if (c === 92 /* \ */) this.escaped = true;
-            else if (c === 34 /* " */) {
-              this.inString = false;
-              if (this.depth === 0) {
-                this.keep(text, elementStart, i + 1);
-                this.finishElement(out);
-              }
-            } else if (c === LF) this.line++;
+            if (this.escaped) {
+              this.escaped = false;
+              if (c === LF) this.line++;
+              i++;
+              break;
+            }
+            // Most of an array's text is inside strings: jump to the next quote or backslash with
+            // indexOf (positions cached per chunk, so each is searched for once per occurrence)
+            // and count the raw newlines skipped over (invalid JSON, but line numbers stay right).
+            if (nextQuote < i) nextQuote = find(text, '"', i);
+            if (nextBackslash < i) nextBackslash = find(text, '\\', i);
+            const stop = Math.min(nextQuote, nextBackslash);
+            if (nextNewline < i) nextNewline = find(text, '\n', i);
+            while (nextNewline < stop) {
+              this.line++;
+              nextNewline = find(text, '\n', nextNewline + 1);
+            }
+            i = stop;
+            if (i === n) break;
+            if (stop === nextBackslash) {
+              this.escaped = true;
+              i++;
+              break;
+            }
+            this.inString = false;
             i++;
+            if (this.depth === 0) {
+              this.keep(text, elementStart, i);
+              this.finishElement(out);
+            }
             break;
           }
           if (this.scalar) {
@@ -307,6 +331,11 @@ class JsonArraySplitter implements Splitter {
     this.state = ArrayState.Stopped;
     this.parts = [];
   }
+}
+
+function find(text: string, needle: string, from: number): number {
+  const at = text.indexOf(needle, from);
+  return at < 0 ? text.length : at;
 }
 
 function describeChar(text: string, i: number): string {

@@ -2,7 +2,7 @@
  * validateEvent(): checks one parsed event against the contract in lenient or strict mode and reports
  * every problem as { path (JSON Pointer), code (error-codes.ts), message (a sentence) }.
  *
- * Speed: the Ajv validators are compiled once, at module load. The happy path dispatches on
+ * Speed: each Ajv validator is compiled once, on first use. The happy path dispatches on
  * event_type to the type's validator compiled without allErrors (stops at the first problem) and
  * returns a preallocated result; only an invalid event pays for the allErrors pass and the messages.
  * Never throws: anything unexpected (e.g. a getter that throws on a non-JSON input) becomes
@@ -56,29 +56,53 @@ function newAjv(allErrors: boolean): Ajv {
   return ajv;
 }
 
-interface TypeValidators {
-  readonly fast: ValidateFunction;
-  readonly full: ValidateFunction;
+// Validators are compiled on first use (each mode × type × pass), then kept: compiling all 30 at
+// load took a noticeable part of the CLI's start-up, and most processes use one mode only.
+let fastAjv: Ajv | undefined;
+let fullAjv: Ajv | undefined;
+const FAST: Record<ValidationMode, Partial<Record<EventType, ValidateFunction>>> = {
+  lenient: {},
+  strict: {},
+};
+const FULL: Record<ValidationMode, Partial<Record<EventType, ValidateFunction>>> = {
+  lenient: {},
+  strict: {},
+};
+const BASE_ONLY: Partial<Record<ValidationMode, ValidateFunction>> = {};
+
+function schemaFor(mode: ValidationMode, type: EventType): object {
+  return mode === 'strict' ? STRICT_EVENT_SCHEMAS[type] : LENIENT_EVENT_SCHEMAS[type];
 }
 
-function compileAll(): Record<ValidationMode, Record<EventType, TypeValidators>> {
-  const fast = newAjv(false);
-  const full = newAjv(true);
-  const build = (schemas: Readonly<Record<EventType, object>>) =>
-    Object.fromEntries(
-      EVENT_TYPES.map((type) => [
-        type,
-        { fast: fast.compile(schemas[type]), full: full.compile(schemas[type]) },
-      ]),
-    ) as Record<EventType, TypeValidators>;
-  return { lenient: build(LENIENT_EVENT_SCHEMAS), strict: build(STRICT_EVENT_SCHEMAS) };
+function fastValidator(mode: ValidationMode, type: EventType): ValidateFunction {
+  let v = FAST[mode][type];
+  if (v === undefined) {
+    fastAjv ??= newAjv(false);
+    v = fastAjv.compile(schemaFor(mode, type));
+    FAST[mode][type] = v;
+  }
+  return v;
 }
 
-const VALIDATORS = compileAll();
-const BASE_ONLY_VALIDATORS: Record<ValidationMode, ValidateFunction> = (() => {
-  const ajv = newAjv(true);
-  return { lenient: ajv.compile(BASE_ONLY_SCHEMAS.lenient), strict: ajv.compile(BASE_ONLY_SCHEMAS.strict) };
-})();
+function fullValidator(mode: ValidationMode, type: EventType): ValidateFunction {
+  let v = FULL[mode][type];
+  if (v === undefined) {
+    fullAjv ??= newAjv(true);
+    v = fullAjv.compile(schemaFor(mode, type));
+    FULL[mode][type] = v;
+  }
+  return v;
+}
+
+function baseOnlyValidator(mode: ValidationMode): ValidateFunction {
+  let v = BASE_ONLY[mode];
+  if (v === undefined) {
+    fullAjv ??= newAjv(true);
+    v = fullAjv.compile(BASE_ONLY_SCHEMAS[mode]);
+    BASE_ONLY[mode] = v;
+  }
+  return v;
+}
 
 const FIELD_ORDER: Readonly<Record<EventType | 'none', ReadonlyMap<string, number>>> = (() => {
   const orderOf = (fields: readonly string[]) => new Map(['event_type', ...fields].map((f, i) => [f, i]));
@@ -113,10 +137,10 @@ export function validateEvent(value: unknown, mode: ValidationMode): ValidationR
     const rawType = (value as { event_type?: unknown }).event_type;
     const type = typeof rawType === 'string' ? canonicalEventType(rawType) : undefined;
     if (type === undefined) return failure(unknownTypeIssues(value, rawType, mode));
-    const validators = VALIDATORS[mode][type];
-    if (validators.fast(value)) return OK_RESULTS[type];
-    validators.full(value);
-    return failure(issuesFromAjv(validators.full.errors ?? [], type, mode));
+    if (fastValidator(mode, type)(value)) return OK_RESULTS[type];
+    const full = fullValidator(mode, type);
+    full(value);
+    return failure(issuesFromAjv(full.errors ?? [], type, mode));
   } catch (err: unknown) {
     const reason = err instanceof Error ? err.message : String(err);
     return failure([
@@ -157,7 +181,7 @@ function unknownTypeIssues(value: object, rawType: unknown, mode: ValidationMode
     };
   }
   // The per-type fields cannot be checked without a type; the Base Schema still can.
-  const base = BASE_ONLY_VALIDATORS[mode];
+  const base = baseOnlyValidator(mode);
   base(value);
   return [first, ...issuesFromAjv(base.errors ?? [], undefined, mode)];
 }

@@ -258,6 +258,18 @@ describe('runValidate on a JSON array', () => {
     ]);
   });
 
+  test('raw newlines inside strings still count for the line numbers', async () => {
+    const r = await run('[{"a":"x\ny\\\nz"},\n{"event_type":1}]', { json: true });
+    const doc = JSON.parse(r.out) as { problems: Array<{ line: number; index: number; code: string }> };
+    assert.deepEqual(
+      doc.problems.slice(0, 2).map((p) => [p.line, p.index, p.code]),
+      [
+        [1, 0, 'FS_JSON_SYNTAX'],
+        [4, 1, 'FS_TYPE'],
+      ],
+    );
+  });
+
   test('an element over the limit is reported and skipped; the array goes on', async () => {
     const good = JSON.stringify(strictEvent('FLOW_START'));
     const r = await run([`[${good},{"pad":"${'y'.repeat(5000)}`, `${'y'.repeat(5000)}"},`, `${good}]`], {
@@ -280,6 +292,7 @@ describe('runValidate streaming', () => {
       `\uFEFF${ev('é 名前 🙂')}\r\n\r\n{"broken": \n${ev('x"y')}\n[1]\n`,
       `\uFEFF [\r\n${ev('a],[b')},\n 7 ,\n${ev('🙂')}\n] `,
       `[${ev('x')} ${ev('y')}]`,
+      `[\n${ev('back\\slash \\" \\\\" quote\\')},\n{"a":"raw\nnewline\\\n"},\n${ev('\\\\')},\n{"event_type":1}\n]`,
     ];
     for (const text of texts) {
       const bytes = Buffer.from(text);
