@@ -12,12 +12,25 @@ const Scope = Type.Union([
   Type.Literal('streams:write'),
 ]);
 
+/** Per-token ingest limit, counted in events (src/security/rate-limit.ts). */
+export const IngestRateLimitSchema = Type.Object(
+  {
+    /** Sustained events per second; 0 = no limit. Default 50000. */
+    eventsPerSecond: Type.Optional(Type.Number({ minimum: 0 })),
+    /** Most events admitted at once after a quiet period. Default 100000. */
+    burst: Type.Optional(Type.Integer({ minimum: 1 })),
+  },
+  { additionalProperties: false },
+);
+
 export const StaticTokenSchema = Type.Object(
   {
     name: Type.String({ minLength: 1, maxLength: 100 }),
     token: Type.String({ minLength: 16, maxLength: 512 }),
     org: Type.String({ minLength: 1, maxLength: 200 }),
     scopes: Type.Array(Scope, { minItems: 1, uniqueItems: true }),
+    /** This token's own ingest limit; missing fields take `auth.ingestRateLimit`'s. */
+    ingestRateLimit: Type.Optional(IngestRateLimitSchema),
   },
   { additionalProperties: false },
 );
@@ -73,7 +86,14 @@ export const ConfigSchema = Type.Object(
       ),
     ),
     auth: Type.Optional(
-      Type.Object({ tokens: Type.Optional(Type.Array(StaticTokenSchema)) }, { additionalProperties: false }),
+      Type.Object(
+        {
+          tokens: Type.Optional(Type.Array(StaticTokenSchema)),
+          /** Default ingest limit of every token. */
+          ingestRateLimit: Type.Optional(IngestRateLimitSchema),
+        },
+        { additionalProperties: false },
+      ),
     ),
     network: Type.Optional(
       Type.Object({ allowPrivateNetworks: Type.Optional(Type.Boolean()) }, { additionalProperties: false }),

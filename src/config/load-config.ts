@@ -2,7 +2,13 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
 import { parse as parseYaml } from 'yaml';
+import { DEFAULT_INGEST_RATE_LIMIT, type RateLimit } from '../security/rate-limit.js';
 import { type ConfigFile, ConfigSchema, type StaticToken, type StreamConfig } from './config-schema.js';
+
+/** A static token with its ingest limit resolved (its own fields over `auth.ingestRateLimit`). */
+export type ResolvedStaticToken = Omit<StaticToken, 'ingestRateLimit'> & {
+  readonly ingestRateLimit?: RateLimit;
+};
 
 /** A configuration problem: the message names the file, the key and what is wrong. */
 export class ConfigError extends Error {
@@ -27,7 +33,11 @@ export interface ResolvedConfig {
     readonly retention: { readonly maxAgeMillis: number; readonly maxBytes: number };
   };
   readonly ingest: { readonly validation: 'lenient' | 'strict' };
-  readonly auth: { readonly tokens: readonly StaticToken[] };
+  readonly auth: {
+    readonly tokens: readonly ResolvedStaticToken[];
+    /** Default per-token ingest limit (events). */
+    readonly ingestRateLimit: RateLimit;
+  };
   readonly network: { readonly allowPrivateNetworks: boolean };
   readonly logging: { readonly level: string };
   readonly streams: readonly StreamConfig[];
@@ -141,11 +151,30 @@ export function resolveConfig(
       },
     },
     ingest: { validation: config.ingest?.validation ?? 'lenient' },
-    auth: { tokens: config.auth?.tokens ?? [] },
+    auth: resolveAuth(config.auth),
     network: { allowPrivateNetworks: config.network?.allowPrivateNetworks ?? false },
     logging: { level: config.logging?.level ?? 'info' },
     streams: config.streams ?? [],
   });
+}
+
+function resolveAuth(auth: ConfigFile['auth']): ResolvedConfig['auth'] {
+  const ingestRateLimit: RateLimit = {
+    eventsPerSecond: auth?.ingestRateLimit?.eventsPerSecond ?? DEFAULT_INGEST_RATE_LIMIT.eventsPerSecond,
+    burst: auth?.ingestRateLimit?.burst ?? DEFAULT_INGEST_RATE_LIMIT.burst,
+  };
+  const tokens = (auth?.tokens ?? []).map((t): ResolvedStaticToken => {
+    const { ingestRateLimit: own, ...rest } = t;
+    if (own === undefined) return rest;
+    return {
+      ...rest,
+      ingestRateLimit: {
+        eventsPerSecond: own.eventsPerSecond ?? ingestRateLimit.eventsPerSecond,
+        burst: own.burst ?? ingestRateLimit.burst,
+      },
+    };
+  });
+  return { tokens, ingestRateLimit };
 }
 
 /** Reads a YAML or JSON config file (by extension; YAML otherwise) and resolves it. */

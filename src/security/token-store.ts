@@ -6,7 +6,8 @@ import { generateToken, hashToken, type Principal, SCOPES, type Scope } from './
 
 /**
  * API tokens created with `flowstream tokens create` (or the API): only their SHA-256 digest is
- * stored, in `<data>/auth.db`. The token itself is shown once, when created.
+ * stored, in `<data>/auth.db`. The token itself is shown once, when created. `lastUsedAt` is
+ * accurate to a minute.
  */
 
 export interface TokenRecord {
@@ -44,9 +45,14 @@ function toRecord(row: TokenRow): TokenRecord {
   };
 }
 
+/** `lastUsedAt` is written at most once per this many milliseconds per token (a write is an fsync). */
+const LAST_USED_RESOLUTION_MILLIS = 60_000;
+
 export class TokenStore {
   readonly #db: Database.Database;
   readonly #now: () => number;
+  /** When `last_used_at` was last written, per token id. */
+  readonly #lastUsedWrites = new Map<string, number>();
   #closed = false;
 
   constructor(directory: string, now: () => number = Date.now) {
@@ -123,7 +129,15 @@ export class TokenStore {
       | TokenRow
       | undefined;
     if (!row || row.revoked_at !== null) return undefined;
-    if (row.expires_at !== null && Date.parse(row.expires_at) <= this.#now()) return undefined;
+    const now = this.#now();
+    if (row.expires_at !== null && Date.parse(row.expires_at) <= now) return undefined;
+    const written = this.#lastUsedWrites.get(row.id) ?? 0;
+    if (now - written >= LAST_USED_RESOLUTION_MILLIS) {
+      this.#lastUsedWrites.set(row.id, now);
+      this.#db
+        .prepare('UPDATE tokens SET last_used_at = ? WHERE id = ?')
+        .run(new Date(now).toISOString(), row.id);
+    }
     return {
       tokenId: row.id,
       name: row.name,

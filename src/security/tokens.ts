@@ -1,4 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { RateLimit } from './rate-limit.js';
 
 /** What a token may do (SPEC §3). */
 export const SCOPES = ['events:write', 'streams:read', 'streams:write'] as const;
@@ -10,6 +11,8 @@ export interface Principal {
   readonly name: string;
   readonly org: string;
   readonly scopes: ReadonlySet<Scope>;
+  /** The token's own ingest limit (a static token's `ingestRateLimit`); absent = the default. */
+  readonly ingestRateLimit?: RateLimit;
 }
 
 /** Generated tokens: a recognisable prefix and 256 random bits, base64url. */

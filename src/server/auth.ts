@@ -1,4 +1,4 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import type { Authenticator } from '../security/authenticator.js';
 import type { Principal, Scope } from '../security/tokens.js';
 import { ApiError } from './errors.js';
@@ -9,12 +9,21 @@ declare module 'fastify' {
   }
 }
 
+/** Set by `requireScope` on its hook: the scope the route needs (read by the OpenAPI generator). */
+export const REQUIRED_SCOPE = Symbol('flowstream.requiredScope');
+
+export type ScopeHook = ((request: FastifyRequest, reply: FastifyReply) => Promise<void>) & {
+  readonly [REQUIRED_SCOPE]: Scope;
+};
+
 /**
- * A preHandler that lets the request through only with a valid token (401 otherwise) holding
- * `scope` (403 otherwise). The principal is left on `request.principal` for the org checks.
+ * An `onRequest` hook that lets the request through only with a valid token (401 otherwise)
+ * holding `scope` (403 otherwise). It runs before the body is read and before validation, so a
+ * caller without a token can make the service neither parse a body nor tell it what is invalid.
+ * The principal is left on `request.principal` for the org checks.
  */
-export function requireScope(authenticator: Authenticator, scope: Scope) {
-  return async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
+export function requireScope(authenticator: Authenticator, scope: Scope): ScopeHook {
+  const hook = async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
     const principal = authenticator.authenticate(request.headers.authorization);
     if (principal === undefined) {
       throw new ApiError('FS_UNAUTHENTICATED', {
@@ -27,6 +36,18 @@ export function requireScope(authenticator: Authenticator, scope: Scope) {
     }
     request.principal = principal;
   };
+  return Object.assign(hook, { [REQUIRED_SCOPE]: scope });
+}
+
+/** The scope a route's authentication hook requires, if any. */
+export function scopeOf(route: Pick<RouteOptions, 'onRequest'>): Scope | undefined {
+  const hooks =
+    route.onRequest === undefined ? [] : Array.isArray(route.onRequest) ? route.onRequest : [route.onRequest];
+  for (const hook of hooks) {
+    const scope = (hook as unknown as Record<symbol, unknown>)[REQUIRED_SCOPE];
+    if (typeof scope === 'string') return scope as Scope;
+  }
+  return undefined;
 }
 
 /** The principal a preHandler attached; routes behind `requireScope` always have one. */

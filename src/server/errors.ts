@@ -8,6 +8,10 @@ export const API_ERRORS = {
   FS_UNAUTHENTICATED: { status: 401, summary: 'Authentication failed: a valid token is required.' },
   FS_FORBIDDEN_SCOPE: { status: 403, summary: 'The token does not have the scope this request needs.' },
   FS_FORBIDDEN_ORG: { status: 403, summary: 'The token is not allowed to act for this org.' },
+  FS_FORBIDDEN_DESTINATION_TYPE: {
+    status: 403,
+    summary: 'Only an operator token (org "*") may manage log streams that write on the flowstream host.',
+  },
   FS_NOT_FOUND: { status: 404, summary: 'Not found.' },
   FS_METHOD_NOT_ALLOWED: { status: 405, summary: 'Method not allowed.' },
   FS_BAD_REQUEST: { status: 400, summary: 'The request is malformed.' },

@@ -3,14 +3,20 @@ import type { FastifyInstance } from 'fastify';
 import { type Logger, pino } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { ResolvedConfig } from '../config/load-config.js';
+import { destinationDefinition } from '../destinations/registry.js';
 import { openSqliteEventLog, type SqliteEventLog } from '../log/sqlite-event-log.js';
-import { Authenticator } from '../security/authenticator.js';
+import { createNetworkPolicy, type NetworkPolicy } from '../net/network-policy.js';
+import { AuditLog } from '../security/audit-log.js';
+import { Authenticator, type StaticTokenInput } from '../security/authenticator.js';
+import { resealStreams } from '../security/key-rotation.js';
+import { loadKeyring } from '../security/master-key.js';
+import { IngestRateLimiter } from '../security/rate-limit.js';
+import type { Keyring } from '../security/secret-sealer.js';
 import { TokenStore } from '../security/token-store.js';
 import type { Scope } from '../security/tokens.js';
-import { destinationDefinition } from '../destinations/registry.js';
-import { openNetworkPolicy } from '../net/network-policy.js';
 import { StreamManager } from '../streams/stream-manager.js';
 import { buildApp } from './app.js';
+import { auditRoutes } from './routes/audit.js';
 import { logStreamsRoutes } from './routes/log-streams.js';
 import { tokensRoutes } from './routes/tokens.js';
 import { syntheticTestEvent } from './synthetic-event.js';
@@ -23,6 +29,8 @@ export interface Service {
   readonly log: SqliteEventLog;
   readonly tokens: TokenStore;
   readonly streams: StreamManager;
+  readonly audit: AuditLog;
+  readonly network: NetworkPolicy;
   /** The admin token generated at the first start of an empty data directory, if any (shown once). */
   readonly firstAdminToken: string | undefined;
   /** Stops accepting (503), finishes in-flight deliveries within the configured bound, closes storage. Idempotent. */
@@ -34,6 +42,13 @@ export interface ServiceOptions {
   readonly logger?: Logger;
   /** Extra in-memory tokens (the in-process demo's), never stored. */
   readonly ephemeralTokens?: readonly { name: string; token: string; org: string; scopes: Scope[] }[];
+  /** Where FLOWSTREAM_MASTER_KEY(_PREVIOUS) are read. Default `process.env`. */
+  readonly env?: NodeJS.ProcessEnv;
+  /**
+   * The network policy (tests inject one with their own resolver). Default: made from
+   * `config.network`, and closed with the service.
+   */
+  readonly network?: NetworkPolicy;
 }
 
 const ALL_SCOPES: Scope[] = ['events:write', 'streams:read', 'streams:write'];
@@ -42,31 +57,59 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   const { config } = options;
   // Logs go to stderr: stdout belongs to the `stdout` destination's events and to the CLI's output.
   const logger =
-    options.logger ?? pino({ level: config.logging.level, base: { service: 'flowstream' } }, pino.destination(2));
+    options.logger ??
+    pino({ level: config.logging.level, base: { service: 'flowstream' } }, pino.destination(2));
   const dataDir = path.resolve(config.storage.path);
   const metrics = new Registry();
   collectDefaultMetrics({ register: metrics });
 
+  // The event log holds the data directory's lock: a second service on it stops here.
   const log = openSqliteEventLog({
     directory: dataDir,
     maxBytes: config.storage.maxBytes,
     retention: config.storage.retention,
   });
+  // Secrets at rest: stream definitions are sealed with the master key; what an older start (or a
+  // previous key) left is re-sealed before the stream manager reads the store.
+  let keyring: Keyring;
+  try {
+    const loaded = loadKeyring({ directory: dataDir, env: options.env ?? process.env });
+    keyring = loaded.keyring;
+    const resealed = resealStreams(dataDir, keyring);
+    logger.info(
+      {
+        keySource: loaded.source,
+        keyId: keyring.primary.id,
+        keyCreated: loaded.created,
+        resealed: resealed.resealed,
+      },
+      'master key loaded',
+    );
+  } catch (err: unknown) {
+    await log.close();
+    throw err;
+  }
   const tokens = new TokenStore(dataDir);
+  const audit = AuditLog.open(dataDir);
   let firstAdminToken: string | undefined;
   if (tokens.count() === 0 && config.auth.tokens.length === 0) {
     firstAdminToken = tokens.create({ name: 'admin', org: '*', scopes: ALL_SCOPES }).token;
   }
-  const authenticator = new Authenticator([...config.auth.tokens, ...(options.ephemeralTokens ?? [])], tokens);
+  const statics: StaticTokenInput[] = [...config.auth.tokens, ...(options.ephemeralTokens ?? [])];
+  const authenticator = new Authenticator(statics, tokens);
+  const rateLimiter = new IngestRateLimiter(config.auth.ingestRateLimit);
+  const network =
+    options.network ?? createNetworkPolicy({ allowPrivateNetworks: config.network.allowPrivateNetworks });
   const streams = new StreamManager({
     directory: dataDir,
     log,
     resolveDestination: destinationDefinition,
-    network: openNetworkPolicy(),
+    network,
     logger,
     registry: metrics,
     syntheticEvent: () => syntheticTestEvent(),
     configStreams: config.streams,
+    sealer: keyring,
   });
   await streams.start();
 
@@ -81,9 +124,11 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     decompressedLimitBytes: config.server.decompressedLimitBytes,
     isShuttingDown: () => shuttingDown,
     isReady: () => !shuttingDown,
+    rateLimiter,
     plugins: [
-      (instance) => logStreamsRoutes(instance, { streams, authenticator }),
-      (instance) => tokensRoutes(instance, { tokens, authenticator }),
+      (instance) => logStreamsRoutes(instance, { streams, authenticator, audit }),
+      (instance) => tokensRoutes(instance, { tokens, authenticator, audit, rateLimiter }),
+      (instance) => auditRoutes(instance, { audit, authenticator }),
     ],
   });
   const address = await app.listen({ host: config.server.host, port: config.server.port });
@@ -97,11 +142,12 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       await app.close();
       // In-flight deliveries get the configured bound; what is cut off is re-sent after restart.
       await streams.stop(config.server.shutdownTimeoutMillis);
+      if (options.network === undefined) await network.close?.();
       await log.close();
       tokens.close();
+      audit.close();
     })();
     return closing;
   };
-  return { url, app, log, tokens, streams, firstAdminToken, close };
+  return { url, app, log, tokens, streams, audit, network, firstAdminToken, close };
 }
-

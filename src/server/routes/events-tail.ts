@@ -3,7 +3,7 @@ import type { EventLog, StoredEvent } from '../../log/event-log.js';
 import type { Authenticator } from '../../security/authenticator.js';
 import { coversOrg } from '../../security/tokens.js';
 import { principalOf, requireScope } from '../auth.js';
-import { ApiError } from '../errors.js';
+import { errorResponses, TailAnswerSchema, TailQuerySchema } from '../schemas.js';
 
 export interface EventsTailRouteOptions {
   readonly log: EventLog;
@@ -15,13 +15,12 @@ const MAX_SCAN = 10_000;
 /** Longest long-poll wait, ms. */
 const MAX_WAIT_MILLIS = 30_000;
 
-function integerParam(value: unknown, name: string, min: number, max: number, fallback: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (typeof value !== 'string' || value.trim() === '' || !Number.isInteger(n) || n < min || n > max) {
-    throw new ApiError('FS_VALIDATION', { causes: [`${name} must be an integer from ${min} to ${max}`] });
-  }
-  return n;
+interface TailQuery {
+  after?: string;
+  limit?: number;
+  waitMillis?: number;
+  eventType?: string;
+  flowId?: string;
 }
 
 /** Resolves after the next append or after `waitMillis`, whichever comes first. */
@@ -48,21 +47,29 @@ function nextAppend(log: EventLog, waitMillis: number, signal: AbortSignal): Pro
  */
 export async function eventsTailRoutes(app: FastifyInstance, options: EventsTailRouteOptions): Promise<void> {
   const { log } = options;
-  app.get(
+  app.get<{ Querystring: TailQuery }>(
     '/api/v1/events',
-    { preHandler: requireScope(options.authenticator, 'streams:read') },
+    {
+      onRequest: requireScope(options.authenticator, 'streams:read'),
+      schema: {
+        summary: 'Read stored events (tail)',
+        description:
+          "The token's org's stored events after a sequence number, oldest first; pass `next` as `after` for " +
+          'the next page. With `waitMillis`, an empty answer waits for new events (long poll).',
+        tags: ['events'],
+        querystring: TailQuerySchema,
+        response: { 200: TailAnswerSchema, ...errorResponses(400, 401, 403) },
+      },
+    },
     async (request) => {
       const principal = principalOf(request);
-      const query = request.query as Record<string, unknown>;
-      const limit = integerParam(query.limit, 'limit', 1, 1000, 100);
-      const waitMillis = integerParam(query.waitMillis, 'waitMillis', 0, MAX_WAIT_MILLIS, 0);
-      let after =
-        query.after === 'end'
-          ? log.lastSeq()
-          : integerParam(query.after, 'after', -10_000, Number.MAX_SAFE_INTEGER, 0);
-      const eventType = typeof query.eventType === 'string' ? query.eventType : undefined;
-      const flowId = typeof query.flowId === 'string' ? query.flowId : undefined;
-      if (after < 0) after = Math.max(0, log.lastSeq() + after);
+      const query = request.query;
+      const limit = query.limit ?? 100;
+      const waitMillis = Math.min(query.waitMillis ?? 0, MAX_WAIT_MILLIS);
+      // `after` below 0: the last -after events (at most 10,000 back).
+      let after = query.after === 'end' ? log.lastSeq() : Number(query.after ?? 0);
+      const { eventType, flowId } = query;
+      if (after < 0) after = Math.max(0, log.lastSeq() + Math.max(after, -10_000));
       const matches = (e: StoredEvent): boolean =>
         coversOrg(principal, e.orgId) &&
         (eventType === undefined || e.eventType === eventType) &&
