@@ -486,7 +486,7 @@ const FLOW_THROTTLE_FIELDS = {
     kind: 'identifier',
     description: 'The type of throttling that took place.',
     seedExample: undefined,
-    typedExample: 'execution_limit',
+    typedExample: 'execution_rate_limit',
     strict: 'required',
     lenient: 'optional',
     ifApplicable: false,
