@@ -52,7 +52,7 @@ export const DEFAULT_MAX_BYTES = 20 * 1024 ** 3;
 /** Default most rows per retention transaction. */
 export const DEFAULT_RETENTION_CHUNK_ROWS = 10_000;
 /** Most events one group commit takes (a single larger append still goes alone, whole). */
-export const MAX_GROUP_EVENTS = 20_000;
+export const MAX_GROUP_EVENTS = 10_000;
 
 const DEFAULT_BUSY_TIMEOUT_MILLIS = 2000;
 const DEFAULT_CACHE_SIZE_MIB = 64;
