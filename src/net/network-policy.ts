@@ -50,10 +50,9 @@ export class ForbiddenDestinationError extends Error {
   readonly addressClass: AddressClass;
 
   constructor(host: string, address: string, addressClass: AddressClass) {
-    const what = `${address} is a ${addressClass.name} address (${addressClass.reference})`;
-    super(
-      `${host === address ? what : `${host} resolves to ${what}`}; destinations on such addresses are refused unless network.allowPrivateNetworks is true`,
-    );
+    const cls = `a ${addressClass.name} address (${addressClass.reference})`;
+    const what = host === address ? `${address} is ${cls}` : `${host} resolves to ${address}, ${cls}`;
+    super(`${what}; destinations on such addresses are refused unless network.allowPrivateNetworks is true`);
     this.name = 'ForbiddenDestinationError';
     this.host = host;
     this.address = address;
@@ -207,9 +206,9 @@ function makePolicy(options: NetworkPolicyOptions, verifyTls: boolean): NetworkP
       // A name: refused when it resolves to a forbidden address now. When DNS fails or is slow,
       // the name passes; the connect-time check still refuses whatever it resolves to later.
       let timer: NodeJS.Timeout | undefined;
+      // Not unref'd: the caller awaits this, and it is cleared as soon as DNS answers.
       const timeout = new Promise<undefined>((done) => {
         timer = setTimeout(() => done(undefined), checkTimeoutMillis);
-        timer.unref();
       });
       try {
         await Promise.race([resolveChecked(host, undefined), timeout]);
