@@ -13,15 +13,21 @@
  *   runs until the sink has flushed everything, so the figure is what the runtime and one sink
  *   sustain together (the sink keeps one request in flight). The loop holds new invocations while
  *   more than 1024 events wait in the sink, so nothing is dropped (drops would be reported).
- * Medians of `--runs` runs; figures in bench/figures/runtime.md. Not a test: nothing is asserted.
+ * Then the demo as a load generator (`flowstream demo --rate N`, open loop, real time, events into
+ * a counting sink) at a few rates for `--seconds` each: the triggered executions/s it achieved and
+ * the event loop's p99 delay.
+ * Medians of `--runs` runs, as wall-clock executions/s and as executions per CPU second of this
+ * process (the sink's receiver excluded): on a shared machine the second is the steadier figure.
+ * Figures in bench/figures/runtime.md. Not a test: nothing is asserted.
  */
 import { cpus, loadavg, totalmem } from 'node:os';
-import { performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
+import { startDemo } from '../src/runtime/demo.js';
 import { defineFlow } from '../src/runtime/flow-builder.js';
 import { FlowRuntime } from '../src/runtime/flow-runtime.js';
 import type { SdkValidation } from '../src/sdk/emit-context.js';
-import type { EventSink } from '../src/sdk/sinks/event-sink.js';
+import { EMPTY_SINK_STATS, type EventSink, type SinkStats } from '../src/sdk/sinks/event-sink.js';
 import { HttpSink } from '../src/sdk/sinks/http-sink.js';
 import { MemorySink } from '../src/sdk/sinks/memory-sink.js';
 import { startReceiver } from './lib/receiver.js';
@@ -32,6 +38,8 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '5' },
     executions: { type: 'string', default: '20000' },
     concurrency: { type: 'string', default: '64' },
+    seconds: { type: 'string', default: '10' },
+    rates: { type: 'string', default: '100,1000,3000' },
   },
 });
 const RUNS = Number(values.runs);
@@ -75,6 +83,8 @@ const onboard = defineFlow({
 
 interface Run {
   readonly executionsPerSecond: number;
+  /** Executions per second of this process's CPU time: what one uncontended core sustains. */
+  readonly executionsPerCpuSecond: number;
   readonly eventsPerSecond: number;
   readonly dropped: number;
 }
@@ -83,6 +93,7 @@ async function closedLoop(sink: EventSink, validation: SdkValidation, executions
   const runtime = new FlowRuntime({ org: ORG, user: USER, flows: [formatName, onboard], sink, validation });
   let started = 0;
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   const worker = async (): Promise<void> => {
     while (started < executions) {
       started++;
@@ -109,10 +120,13 @@ async function closedLoop(sink: EventSink, validation: SdkValidation, executions
   await runtime.stop();
   await sink.flush();
   const seconds = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
   const stats = runtime.stats();
   const events = Object.values(stats.eventsByType).reduce((a, b) => a + b, 0);
   return {
     executionsPerSecond: executions / seconds,
+    executionsPerCpuSecond: executions / cpuSeconds,
     eventsPerSecond: events / seconds,
     dropped: sink.stats().droppedTotal,
   };
@@ -131,9 +145,11 @@ async function measure(label: string, makeSink: () => EventSink, validation: Sdk
     await sink.shutdown();
   }
   const eps = runs.map((r) => r.executionsPerSecond);
+  const perCpu = runs.map((r) => r.executionsPerCpuSecond);
   console.log(
-    `${label}: median ${fmt(median(eps))} executions/s (${fmt(median(runs.map((r) => r.eventsPerSecond)))} events/s);` +
-      ` runs ${eps.map(fmt).join(', ')}; dropped ${runs.map((r) => r.dropped).join(', ')}`,
+    `${label}: median ${fmt(median(eps))} executions/s (${fmt(median(runs.map((r) => r.eventsPerSecond)))} events/s),` +
+      ` ${fmt(median(perCpu))} executions per CPU second; runs ${eps.map(fmt).join(', ')};` +
+      ` dropped ${runs.map((r) => r.dropped).join(', ')}`,
   );
 }
 
@@ -157,4 +173,34 @@ try {
   );
 } finally {
   await receiver.close();
+}
+
+/** Counts and forgets (the demo would otherwise keep every event of a long run). */
+class CountingSink implements EventSink {
+  emitted = 0;
+  emit(): void {
+    this.emitted++;
+  }
+  async flush(): Promise<void> {}
+  async shutdown(): Promise<void> {}
+  stats(): SinkStats {
+    return { ...EMPTY_SINK_STATS, emittedTotal: this.emitted, acceptedTotal: this.emitted };
+  }
+}
+
+for (const rate of values.rates.split(',').map(Number)) {
+  const sink = new CountingSink();
+  const delay = monitorEventLoopDelay({ resolution: 10 });
+  const demo = await startDemo({ sink, rate, seed: 1 });
+  delay.enable();
+  await new Promise((resolve) => setTimeout(resolve, Number(values.seconds) * 1000));
+  delay.disable();
+  const stats = demo.stats();
+  await demo.stop();
+  const seconds = stats.uptimeMillis / 1000;
+  console.log(
+    `demo --rate ${rate}: ${fmt(stats.executions.invocations / seconds)} triggered executions/s achieved` +
+      ` (${fmt(stats.executions.started / seconds)} with helpers, ${fmt(stats.eventsTotal / seconds)} events/s),` +
+      ` event loop delay p99 ${(delay.percentile(99) / 1e6).toFixed(1)} ms`,
+  );
 }

@@ -96,6 +96,7 @@ export function formatSummary(stats: DemoStats, url: string): string {
   const lines = [
     `flowstream demo: ${(stats.uptimeMillis / 1000).toFixed(1)} s against ${url} (org ${SAMPLE_ORG.name}, rate ${stats.rate}/s)`,
     `executions: ${e.started} (${e.invocations} triggered, ${e.started - e.invocations} helper flows): ${e.completed} completed, ${e.failed} failed, ${e.canceled} canceled, ${e.throttled} throttled`,
+    `pace: ${(e.invocations / Math.max(0.001, stats.uptimeMillis / 1000)).toFixed(1)} triggered executions/s (--rate ${stats.rate} plus the scenarios)`,
     'events by type:',
     ...EVENT_TYPES.map((type) => `  ${pad(type, 16)} ${stats.eventsByType[type]}`),
     `  ${pad('total', 16)} ${stats.eventsTotal}`,

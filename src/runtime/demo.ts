@@ -350,11 +350,15 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
     while (await sleep(SYNC_EVERY_MILLIS)) invoke('syncEmployeeToHr');
   };
 
+  // Paced by elapsed time, not by ticks: a late tick (a busy event loop) catches up, at most one
+  // second's worth, so `rate` is what is offered unless the process cannot keep up at all.
   const steady = async (): Promise<void> => {
-    let due = 0;
+    const begin = clock.monotonicNow();
+    let offered = 0;
     while (await sleep(TICK_MILLIS)) {
-      due += (rate * TICK_MILLIS) / 1000;
-      for (; due >= 1; due--) {
+      const target = (rate * (clock.monotonicNow() - begin)) / 1000;
+      if (target - offered > rate) offered = target - rate;
+      for (; offered + 1 <= target; offered++) {
         const flow = drawFromMix(random());
         if (flow === 'provisionLaptop') void orderLaptop(random() < 0.5);
         else invoke(flow);

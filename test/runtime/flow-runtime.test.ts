@@ -11,6 +11,7 @@ import {
   project,
   type ScriptedServer,
   startScriptedServer,
+  T0,
   testRuntime,
   USER,
   ulid,
@@ -448,6 +449,28 @@ describe('third parties (a real HTTP server, virtual clock)', () => {
       ],
     );
     assert.equal(server.requests.length, 4);
+    assertContract(t);
+    await server.close();
+  });
+
+  test('Retry-After as an HTTP date (on the injected clock), and one past maxRetryAfterMillis is cut', async () => {
+    server = await startScriptedServer([
+      { status: 429, headers: { 'retry-after': new Date(T0 + 5000).toUTCString() } },
+      { status: 429, headers: { 'retry-after': '3600' } },
+      { status: 200, body: { status: 'updated' } },
+    ]);
+    const t = testRuntime([sync(server.url)], { maxRetryAfterMillis: 10_000 });
+    const result = await t.clock.run(t.runtime.invoke(ulid(10), { employee: 'e7' }).result);
+    assert.deepEqual([result.status, result.durationMillis], ['completed', 15_000]);
+    assert.deepEqual(
+      t.sink.events
+        .filter((e) => e.event_type === 'FLOW_RATE_LIMIT')
+        .map((e) => [e.timestamp, e.backoff_duration]),
+      [
+        [at(0), 5],
+        [at(5000), 10],
+      ],
+    );
     assertContract(t);
     await server.close();
   });
