@@ -152,8 +152,20 @@ function median(xs: number[]): number {
 }
 
 /** Calls `once(i)` for about `millis`, returns operations per second. */
-function rate(millis: number, once: (i: number) => unknown): number {
+interface Rate {
+  /** Operations per second of wall-clock time. */
+  readonly wall: number;
+  /**
+   * Operations per second of CPU time used by the process (all its threads, GC included). On a
+   * shared machine this is the steadier figure: it does not count time spent waiting for a core.
+   */
+  readonly cpu: number;
+}
+
+/** Calls `once(i)` for about `millis` of wall-clock time. */
+function rate(millis: number, once: (i: number) => unknown): Rate {
   let ops = 0;
+  const cpuStart = process.cpuUsage();
   const start = performance.now();
   let now = start;
   while (now - start < millis) {
@@ -161,10 +173,11 @@ function rate(millis: number, once: (i: number) => unknown): number {
     ops += 10_000;
     now = performance.now();
   }
-  return ops / ((now - start) / 1000);
+  const cpu = process.cpuUsage(cpuStart);
+  return { wall: ops / ((now - start) / 1000), cpu: ops / ((cpu.user + cpu.system) / 1e6) };
 }
 
-function validationRate(events: readonly Json[], mode: ValidationMode, expectOk: boolean): number {
+function validationRate(events: readonly Json[], mode: ValidationMode, expectOk: boolean): Rate {
   const n = events.length;
   let wrong = 0;
   const r = rate(1000, (i) => {
@@ -174,7 +187,7 @@ function validationRate(events: readonly Json[], mode: ValidationMode, expectOk:
   return r;
 }
 
-function ndjsonRate(lines: readonly string[]): number {
+function ndjsonRate(lines: readonly string[]): Rate {
   const n = lines.length;
   let invalid = 0;
   const r = rate(1000, (i) => {
@@ -218,6 +231,8 @@ async function writeEvents(
 
 interface FileRun {
   seconds: number;
+  /** User + system CPU seconds of the validate process, when measured. */
+  cpuSeconds: number | undefined;
   maxRssMiB: number | undefined;
   exitCode: number;
   how: string;
@@ -249,18 +264,34 @@ async function validateFile(file: string): Promise<FileRun> {
   const r = await runChild(haveTime ? ['/usr/bin/time', '-v', ...cli] : cli);
   const seconds = (performance.now() - start) / 1000;
   const timeRss = /Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr);
+  const timeCpu = ['User', 'System'].map((k) =>
+    Number(new RegExp(`${k} time \\(seconds\\): ([0-9.]+)`).exec(r.stderr)?.[1]),
+  );
+  const childCpu = /^cpuSeconds=([0-9.]+)$/m.exec(r.stdout);
+  const cpuSeconds = haveTime
+    ? (timeCpu[0] ?? Number.NaN) + (timeCpu[1] ?? Number.NaN)
+    : Number(childCpu?.[1]);
   const childRss = /^maxRssKiB=(\d+)$/m.exec(r.stdout);
   const kib = timeRss?.[1] ?? childRss?.[1];
   const how = `${built ? 'bin/flowstream.js' : 'main() via tsx'}${haveTime ? ' under /usr/bin/time -v' : ''}`;
   const code = haveTime ? Number(/Exit status: (\d+)/.exec(r.stderr)?.[1] ?? r.code) : r.code;
-  return { seconds, maxRssMiB: kib === undefined ? undefined : Number(kib) / 1024, exitCode: code, how };
+  return {
+    seconds,
+    cpuSeconds: Number.isFinite(cpuSeconds) ? cpuSeconds : undefined,
+    maxRssMiB: kib === undefined ? undefined : Number(kib) / 1024,
+    exitCode: code,
+    how,
+  };
 }
 
 /** Child mode (no dist/): runs the validate command in-process and reports its own peak RSS. */
 async function childValidate(file: string): Promise<void> {
   const { main } = await import('../src/cli/main.js');
   const code = await main(['validate', file]);
-  process.stdout.write(`maxRssKiB=${process.resourceUsage().maxRSS}\n`);
+  const usage = process.resourceUsage();
+  process.stdout.write(
+    `maxRssKiB=${usage.maxRSS}\ncpuSeconds=${(usage.userCPUTime + usage.systemCPUTime) / 1e6}\n`,
+  );
   process.exitCode = code;
 }
 
@@ -280,23 +311,31 @@ async function benchmark(): Promise<void> {
   validationRate(strictPool, 'strict', true);
   ndjsonRate(lines);
 
-  const results: Record<string, number[]> = { lenient: [], strict: [], invalid: [], ndjson: [] };
+  const results: Record<'lenient' | 'strict' | 'invalid' | 'ndjson', Rate[]> = {
+    lenient: [],
+    strict: [],
+    invalid: [],
+    ndjson: [],
+  };
   for (let r = 0; r < runs; r++) {
-    results.lenient?.push(validationRate(lenientPool, 'lenient', true));
-    results.strict?.push(validationRate(strictPool, 'strict', true));
-    results.invalid?.push(validationRate(invalidPool, 'strict', false));
-    results.ndjson?.push(ndjsonRate(lines));
+    results.lenient.push(validationRate(lenientPool, 'lenient', true));
+    results.strict.push(validationRate(strictPool, 'strict', true));
+    results.invalid.push(validationRate(invalidPool, 'strict', false));
+    results.ndjson.push(ndjsonRate(lines));
   }
+  const show = (rates: Rate[], bytes?: number) => {
+    const wall = median(rates.map((x) => x.wall));
+    const cpu = median(rates.map((x) => x.cpu));
+    const mb = (n: number) => (bytes === undefined ? '' : ` (${((n * bytes) / 1e6).toFixed(0)} MB)`);
+    return `${fmt(wall)} events/s wall${mb(wall)}; ${fmt(cpu)} events per CPU-second${mb(cpu)}`;
+  };
   const rows: Array<[string, string]> = [
-    ['validateEvent lenient, parsed seed-like events', `${fmt(median(results.lenient ?? []))} events/s`],
-    ['validateEvent strict, strict-valid events', `${fmt(median(results.strict ?? []))} events/s`],
-    [
-      'validateEvent strict, invalid events (all errors + messages)',
-      `${fmt(median(results.invalid ?? []))} events/s`,
-    ],
+    ['validateEvent lenient, parsed seed-like events', show(results.lenient)],
+    ['validateEvent strict, strict-valid events', show(results.strict)],
+    ['validateEvent strict, invalid events (all errors + messages)', show(results.invalid)],
     [
       `JSON.parse + lenient validateEvent, NDJSON lines (${Math.round(avgLineBytes)} B)`,
-      `${fmt(median(results.ndjson ?? []))} events/s (${((median(results.ndjson ?? []) * avgLineBytes) / 1e6).toFixed(0)} MB/s)`,
+      show(results.ndjson, avgLineBytes),
     ],
   ];
 
@@ -313,12 +352,18 @@ async function benchmark(): Promise<void> {
         const fileRunCount = fileMiB >= 512 ? Math.min(runs, 3) : runs;
         for (let r = 0; r < fileRunCount; r++) fileRuns.push(await validateFile(file));
         const seconds = median(fileRuns.map((f) => f.seconds));
+        const cpus = fileRuns.map((f) => f.cpuSeconds).filter((x): x is number => x !== undefined);
+        const cpuSeconds = cpus.length === 0 ? undefined : median(cpus);
+        const perCpu =
+          cpuSeconds === undefined
+            ? ''
+            : `; per CPU-second: ${(bytes / 1e6 / cpuSeconds).toFixed(0)} MB, ${fmt(events / cpuSeconds)} events`;
         const rss = fileRuns.map((f) => f.maxRssMiB).filter((x): x is number => x !== undefined);
         const first = fileRuns[0];
         rows.push(
           [
             `flowstream validate, ${(bytes / 2 ** 20).toFixed(0)} MiB ${asArray ? 'JSON array' : 'NDJSON'}, ${fmt(events)} events (generated in ${genSeconds.toFixed(1)} s)`,
-            `${(bytes / 1e6 / seconds).toFixed(0)} MB/s, ${fmt(events / seconds)} events/s, ${seconds.toFixed(1)} s, exit ${first?.exitCode}`,
+            `wall ${(bytes / 1e6 / seconds).toFixed(0)} MB/s, ${fmt(events / seconds)} events/s, ${seconds.toFixed(1)} s${perCpu}; exit ${first?.exitCode}`,
           ],
           [
             `  peak RSS of the validate process (${first?.how}; ${fileRunCount} runs)`,
