@@ -43,6 +43,7 @@ const TIMEOUT_MILLIS = 600_000;
 
 interface FanoutResult {
   readonly ingestEventsPerSecond: number;
+  readonly ingestEventsPerCpuSecond: number;
   readonly deliveryMillis: number;
   readonly aggregatePerSecond: number;
   /** Seconds from the first activation until each stream's last event, slowest stream. */
@@ -78,9 +79,11 @@ async function run(): Promise<FanoutResult> {
   const client = new IngestClient(service.url, POSTERS);
   const rss = new RssSampler(service.pid);
   try {
+    const ingestCpuBefore = readCpuSeconds(service.pid) ?? 0;
     const posted = await postAll(client, bodies, POSTERS);
     if (posted.accepted !== EVENTS) throw new Error(`ingest accepted ${posted.accepted} of ${EVENTS}`);
     const cpuBefore = readCpuSeconds(service.pid) ?? 0;
+    const ingestEventsPerCpuSecond = EVENTS / (cpuBefore - ingestCpuBefore);
     const startedAt = wallMillis();
     for (const id of ids) await service.activate(id);
     // Per-stream completion: poll the per-path counters until every stream has everything.
@@ -96,6 +99,7 @@ async function run(): Promise<FanoutResult> {
         const times = ids.map((id) => (doneAt[id] ?? end) - startedAt);
         return {
           ingestEventsPerSecond: (EVENTS * 1000) / (posted.finishedAt - posted.startedAt),
+          ingestEventsPerCpuSecond,
           deliveryMillis: end - startedAt,
           aggregatePerSecond: (EVENTS * STREAMS * 1000) / (end - startedAt),
           slowestStreamMillis: Math.max(...times),
@@ -121,7 +125,7 @@ for (let i = 1; i <= RUNS; i++) {
   const r = await run();
   results.push(r);
   console.log(
-    `run ${i}: ingest ${formatInt(r.ingestEventsPerSecond)} events/s; delivery ${formatInt(r.aggregatePerSecond)} events/s aggregate` +
+    `run ${i}: ingest ${formatInt(r.ingestEventsPerSecond)} events/s (${formatInt(r.ingestEventsPerCpuSecond)}/CPU s); delivery ${formatInt(r.aggregatePerSecond)} events/s aggregate` +
       ` (${formatFixed(r.deliveryMillis / 1000, 2)} s; streams done after ${formatFixed(r.fastestStreamMillis / 1000, 2)}–${formatFixed(r.slowestStreamMillis / 1000, 2)} s;` +
       ` ${formatInt(r.deliveriesPerCpuSecond)} deliveries/CPU s; peak RSS ${formatInt(r.peakRssMiB)} MiB)`,
   );
@@ -144,6 +148,7 @@ console.log(
         formatInt(median(results.map((r) => r.aggregatePerSecond / STREAMS))),
         formatInt(median(results.map((r) => r.deliveriesPerCpuSecond))),
         formatInt(median(results.map((r) => r.ingestEventsPerSecond))),
+        formatInt(median(results.map((r) => r.ingestEventsPerCpuSecond))),
         formatInt(median(results.map((r) => r.peakRssMiB))),
       ],
     ],

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,7 +12,8 @@ import { request } from 'undici';
  *
  * The executable is `bin/flowstream.js` of this checkout (run `npm run build` first), or
  * `$FLOWSTREAM_BIN` (e.g. a build of a pinned commit, so that other people's edits of src/ do not
- * change the figures mid-run).
+ * change the figures mid-run). `$FLOWSTREAM_NODE_ARGS` (space-separated) are passed to node before
+ * the script, e.g. `--max-old-space-size=128`.
  *
  *   const fs = await startFlowstream({ streams: [webhookStream('siem', receiver.url('/siem'))] });
  *   await fs.post(body);  …  await fs.health('siem');  …  await fs.stop();
@@ -87,7 +88,11 @@ export async function startFlowstream(options: FlowstreamOptions): Promise<Flows
   const configPath = join(dir, 'config.json');
   writeFileSync(configPath, JSON.stringify(config, null, 2));
   const bin = process.env.FLOWSTREAM_BIN ?? DEFAULT_BIN;
+  if (bin === DEFAULT_BIN && !existsSync(fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url)))) {
+    throw new Error('dist/ is missing: run `npm run build` first (bin/flowstream.js runs the compiled CLI)');
+  }
   const args = [
+    ...(process.env.FLOWSTREAM_NODE_ARGS ?? '').split(' ').filter((a) => a !== ''),
     ...(options.cpuProfDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', options.cpuProfDir]),
     bin,
     'serve',
