@@ -199,7 +199,7 @@ class SqliteEventLogImpl implements SqliteEventLog {
   private readonly listeners = new Set<(lastSeq: number) => void>();
   private state: LogState;
   private readonly keySeed: number;
-  private readonly keys: KeyIndex;
+  private keys: KeyIndex;
   private pending: PendingAppend[] = [];
   private flushScheduled = false;
   private closing = false;
@@ -534,6 +534,7 @@ class SqliteEventLogImpl implements SqliteEventLog {
   private scheduleFlush(): void {
     if (this.flushScheduled) return;
     this.flushScheduled = true;
+    // Not unref'd: a queued append must commit even if nothing else keeps the process alive.
     setImmediate(() => this.flush());
   }
 
@@ -675,14 +676,30 @@ class SqliteEventLogImpl implements SqliteEventLog {
       // The transaction is gone either way; the state is re-read below.
     }
     const mapped = mapRuntimeError(error, this.databasePath);
-    try {
-      // A failed COMMIT may or may not have reached the WAL: the database is the truth.
-      this.state = this.loadState();
-    } catch {
-      // Keep the old counters; the next append finds out whether the file is usable.
-    }
+    this.resync();
     this.appendCalls += group.length;
     for (const item of group) item.reject(mapped);
+  }
+
+  /**
+   * After a failed transaction: a failed COMMIT may or may not have reached the WAL, so the
+   * counters and the key index are rebuilt from the database, which is the truth. If even that
+   * fails, the old ones stay; the next operation finds out whether the file is usable.
+   */
+  private resync(): void {
+    try {
+      const state = this.loadState();
+      const previous = this.state;
+      this.state = state;
+      try {
+        this.keys = this.loadKeys();
+      } catch (error) {
+        this.state = previous;
+        throw error;
+      }
+    } catch {
+      // Nothing better to do than keep what we had.
+    }
   }
 
   private notify(lastSeq: number): void {
@@ -732,6 +749,7 @@ class SqliteEventLogImpl implements SqliteEventLog {
         stmts.commit.run();
       } catch (error) {
         if (this.db.inTransaction) stmts.rollback.run();
+        this.resync();
         throw error;
       }
       for (let i = 0; i < count; i++) {

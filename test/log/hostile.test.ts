@@ -6,6 +6,7 @@ import { createInterface } from 'node:readline';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
+import { StorageFullError } from '../../src/log/event-log.js';
 import { type EventLogErrorCode, isEventLogError } from '../../src/log/event-log-error.js';
 import { openSqliteEventLog } from '../../src/log/sqlite-event-log.js';
 import { events, tempDirectory } from './helpers.js';
@@ -261,6 +262,62 @@ describe('one owner per data directory', () => {
     } finally {
       if (child !== undefined && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       dir.remove();
+    }
+  });
+});
+
+describe('a full disk', () => {
+  /** A 1 MiB tmpfs, when this process may mount one (root in a VM or privileged container). */
+  function smallDisk(): { path: string; release(): void } | undefined {
+    const dir = tempDirectory('fs-log-full-');
+    const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', dir.path]);
+    if (mounted.status !== 0) {
+      dir.remove();
+      return undefined;
+    }
+    return {
+      path: dir.path,
+      release: () => {
+        spawnSync('umount', [dir.path]);
+        dir.remove();
+      },
+    };
+  }
+  const probe = smallDisk();
+  probe?.release();
+
+  test('SQLITE_FULL is a StorageFullError; what was acknowledged stays intact and readable', {
+    skip: probe === undefined ? 'cannot mount a small tmpfs here (needs root)' : false,
+  }, async () => {
+    const disk = smallDisk();
+    assert.ok(disk);
+    try {
+      const log = openSqliteEventLog({ directory: disk.path });
+      let acknowledged = 0;
+      let failure: unknown;
+      for (let batch = 0; failure === undefined && batch < 1000; batch++) {
+        const padded = events(`b${batch}`, 100).map((e) => ({ ...e, json: `${e.json}${' '.repeat(300)}` }));
+        await log.append(padded).then(
+          () => {
+            acknowledged += 100;
+          },
+          (error: unknown) => {
+            failure = error;
+          },
+        );
+      }
+      assert.ok(failure instanceof StorageFullError, `expected StorageFullError, got ${String(failure)}`);
+      assert.match(failure.message, /disk .* is full/);
+      assert.ok(acknowledged > 0);
+      assert.equal(log.lastSeq(), acknowledged);
+      assert.equal((await log.readAfter(0, acknowledged + 10)).length, acknowledged);
+      assert.deepEqual(log.verifyIntegrity(), { ok: true, problems: [] });
+      await log.close();
+      const reopened = openSqliteEventLog({ directory: disk.path });
+      assert.equal(reopened.stats().events, acknowledged);
+      await reopened.close();
+    } finally {
+      disk.release();
     }
   });
 });
