@@ -1,0 +1,759 @@
+// flowstream console: one ES module, no framework, no build step. It reads everything through the
+// public HTTP API (docs/http-api.md) with the token the user enters. Invariants:
+// - Data from the API reaches the page only as text (textContent, Text nodes), never as HTML; the
+//   page's Content-Security-Policy forbids inline script and other origins besides.
+// - The token lives in sessionStorage (this tab only) and is sent as `Authorization: Bearer`.
+// - A 401 anywhere stops every loop and asks for a token again; a network error is shown and retried.
+
+const TOKEN_KEY = 'flowstream.console.token';
+/** Streams and health are re-read this often (after the previous refresh finished), ms. */
+const REFRESH_MILLIS = 2000;
+/** Long-poll wait of the live tail, ms (the server caps it at 30 000). */
+const TAIL_WAIT_MILLIS = 25_000;
+/** Rows the live tail keeps; older rows are dropped. */
+const TAIL_MAX_ROWS = 200;
+/** The tail starts with this many of the latest stored events. */
+const TAIL_BACKLOG = 50;
+/** Retry delays after a network error grow to this, ms. */
+const RETRY_MAX_MILLIS = 10_000;
+/** Health requests in flight at once. */
+const HEALTH_CONCURRENCY = 4;
+/** Stream pages followed per refresh (200 streams each). */
+const MAX_STREAM_PAGES = 10;
+
+const EVENT_TYPES = [
+  'FLOW_START',
+  'FLOW_COMPLETE',
+  'FLOW_FAIL',
+  'FLOW_CANCEL',
+  'FLOW_PAUSE',
+  'FLOW_RATE_LIMIT',
+  'FLOW_THROTTLE',
+];
+/** Aliases accepted on input (SPEC §1) are stored as received; they get their canonical colour. */
+const ALIASES = {
+  FLOW_FAILED: 'FLOW_FAIL',
+  FLOW_FAILURE: 'FLOW_FAIL',
+  FLOW_CANCELED: 'FLOW_CANCEL',
+  FLOW_CANCELLED: 'FLOW_CANCEL',
+  FLOW_PAUSED: 'FLOW_PAUSE',
+  FLOW_RATE_LIMITED: 'FLOW_RATE_LIMIT',
+  FLOW_THROTTLED: 'FLOW_THROTTLE',
+};
+const HEALTH_STATUSES = ['ACTIVE', 'DEGRADED', 'PAUSED', 'INACTIVE'];
+
+const numbers = new Intl.NumberFormat('en');
+
+// ---------------------------------------------------------------------------------------------
+// DOM helpers: text only.
+
+const byId = (id) => {
+  const node = document.getElementById(id);
+  if (node === null) throw new Error(`console page is missing #${id}`);
+  return node;
+};
+
+/** An element with text children; `props.text` sets textContent, `on*` adds listeners. */
+function el(tag, props = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(props)) {
+    if (value === undefined || value === null) continue;
+    if (key === 'text') node.textContent = String(value);
+    else if (key === 'class') node.className = value;
+    else if (key === 'dataset') Object.assign(node.dataset, value);
+    else if (key.startsWith('on')) node.addEventListener(key.slice(2), value);
+    else node.setAttribute(key, String(value));
+  }
+  // append() turns strings into Text nodes: nothing is parsed as HTML.
+  node.append(...children.filter((c) => c !== undefined && c !== null));
+  return node;
+}
+
+function setText(node, value) {
+  const text = value === undefined || value === null ? '' : String(value);
+  if (node.textContent !== text) node.textContent = text;
+}
+
+function show(node, visible) {
+  if (node.hidden === visible) node.hidden = !visible;
+}
+
+function showMessage(node, text, kind) {
+  setText(node, text ?? '');
+  if (kind !== undefined) node.dataset.kind = kind;
+  show(node, Boolean(text));
+}
+
+const formatCount = (n) => (typeof n === 'number' ? numbers.format(n) : '—');
+/** `2024-04-04T18:30:38.730Z` → `2024-04-04 18:30:38.730Z` (UTC, as stored). */
+const formatTime = (iso) => (typeof iso === 'string' && iso !== '' ? iso.replace('T', ' ') : '—');
+const truncate = (text, max) => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
+
+function canonicalType(type) {
+  const upper = String(type ?? '').toUpperCase();
+  return ALIASES[upper] ?? upper;
+}
+
+function typeBadge(type) {
+  const canonical = canonicalType(type);
+  const known = EVENT_TYPES.includes(canonical);
+  return el('span', {
+    class: `badge type ${known ? `type-${canonical.toLowerCase().replaceAll('_', '-')}` : 'type-other'}`,
+    text: type ?? '?',
+  });
+}
+
+function setHealthBadge(node, status) {
+  const known = HEALTH_STATUSES.includes(status);
+  const cls = `badge health ${known ? `health-${status.toLowerCase()}` : 'health-unknown'}`;
+  if (node.className !== cls) node.className = cls;
+  setText(node, known ? status : (status ?? '…'));
+}
+
+const sleep = (millis, signal) =>
+  new Promise((resolve) => {
+    const timer = setTimeout(resolve, millis);
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      { once: true },
+    );
+  });
+
+// ---------------------------------------------------------------------------------------------
+// API client.
+
+/** A non-2xx answer; `code` is flowstream's errorCode (Okta's error shape). */
+class ApiError extends Error {
+  constructor(status, body) {
+    const code = typeof body?.errorCode === 'string' ? body.errorCode : `HTTP_${status}`;
+    const summary =
+      typeof body?.errorSummary === 'string' ? body.errorSummary : `The server answered ${status}.`;
+    const causes = Array.isArray(body?.errorCauses)
+      ? body.errorCauses
+          .map((c) => (typeof c?.errorSummary === 'string' ? c.errorSummary : ''))
+          .filter(Boolean)
+      : [];
+    super(`${summary}${causes.length > 0 ? ` ${causes.join(' ')}` : ''}`);
+    this.status = status;
+    this.code = code;
+  }
+  describe() {
+    return `${this.status} ${this.code}: ${this.message}`;
+  }
+}
+
+/** The server could not be reached (or the connection broke). */
+class NetworkError extends Error {
+  describe() {
+    return `Cannot reach flowstream (${this.message}).`;
+  }
+}
+
+/** The token was refused: the console asks for another one. */
+class Unauthorized extends ApiError {}
+
+const describeError = (err) =>
+  err instanceof ApiError || err instanceof NetworkError
+    ? err.describe()
+    : `Unexpected error: ${String(err)}`;
+
+let session = { token: null, id: 0, abort: new AbortController() };
+
+async function api(method, path, { body, signal } = {}) {
+  const token = session.token;
+  if (token === null)
+    throw new Unauthorized(401, { errorCode: 'FS_UNAUTHENTICATED', errorSummary: 'No token.' });
+  const headers = { authorization: `Bearer ${token}`, accept: 'application/json' };
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  let response;
+  try {
+    response = await fetch(path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      cache: 'no-store',
+      credentials: 'omit',
+      redirect: 'error',
+      signal: signal ?? session.abort.signal,
+    });
+  } catch (err) {
+    if (err?.name === 'AbortError') throw err;
+    throw new NetworkError(err instanceof Error ? err.message : String(err));
+  }
+  let payload = null;
+  const text = await response.text().catch(() => '');
+  if (text !== '') {
+    try {
+      payload = JSON.parse(text);
+    } catch {
+      payload = null;
+    }
+  }
+  if (response.status === 401) {
+    const error = new Unauthorized(401, payload);
+    // Only the session that sent the request may end it (a late answer of an old token must not).
+    if (session.token === token) requireToken(`flowstream refused the token: ${error.describe()}`);
+    throw error;
+  }
+  if (!response.ok) throw new ApiError(response.status, payload);
+  return { body: payload, headers: response.headers };
+}
+
+const streamPath = (id, suffix = '') => `/api/v1/logStreams/${encodeURIComponent(id)}${suffix}`;
+
+/** `Link: <…>; rel="next"` → the same-origin path to fetch next, or null. */
+function nextLink(headers) {
+  const link = headers.get('link');
+  if (link === null) return null;
+  const match = /<([^>]+)>\s*;\s*rel="next"/.exec(link);
+  if (match === null) return null;
+  const url = new URL(match[1], window.location.href);
+  return `${url.pathname}${url.search}`;
+}
+
+async function listStreams() {
+  const streams = [];
+  let path = '/api/v1/logStreams?limit=200';
+  for (let page = 0; path !== null && page < MAX_STREAM_PAGES; page++) {
+    const { body, headers } = await api('GET', path);
+    if (Array.isArray(body)) streams.push(...body);
+    path = nextLink(headers);
+  }
+  return streams;
+}
+
+/** Runs `task` on each item with at most `limit` in flight; results (or errors) in item order. */
+async function mapLimited(items, limit, task) {
+  const results = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      try {
+        results[index] = { value: await task(items[index]) };
+      } catch (err) {
+        results[index] = { error: err };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sign-in.
+
+function requireToken(reason) {
+  sessionStorage.removeItem(TOKEN_KEY);
+  endSession();
+  showMessage(byId('token-reason'), reason);
+  show(byId('token-overlay'), true);
+  show(byId('forget-token'), false);
+  setText(byId('connection'), 'Not signed in');
+  byId('connection').dataset.state = 'signed-out';
+  const input = byId('token-input');
+  input.value = '';
+  input.focus();
+}
+
+function endSession() {
+  session.abort.abort();
+  session = { token: null, id: session.id + 1, abort: new AbortController() };
+}
+
+function startSession(token) {
+  endSession();
+  session = { token, id: session.id, abort: new AbortController() };
+  sessionStorage.setItem(TOKEN_KEY, token);
+  show(byId('token-overlay'), false);
+  show(byId('forget-token'), true);
+  setConnection('connecting', 'Connecting…');
+  resetTail();
+  const current = session;
+  void streamsLoop(current);
+  void tailLoop(current);
+  openDetailFromHash();
+}
+
+const isCurrent = (s) => s === session && s.token !== null;
+
+function setConnection(state, text) {
+  const node = byId('connection');
+  node.dataset.state = state;
+  setText(node, text);
+}
+
+/** Network trouble, shown in the banner until the next success of the same `source`. */
+const failing = new Map();
+function reportNetwork(source, error, retryMillis) {
+  if (error === null) failing.delete(source);
+  else failing.set(source, `${describeError(error)} Retrying in ${Math.round(retryMillis / 1000)} s.`);
+  const messages = [...new Set(failing.values())];
+  showMessage(byId('banner'), messages.join(' '));
+  if (messages.length > 0) setConnection('error', 'Connection problem');
+  else if (session.token !== null) setConnection('live', 'Connected');
+}
+
+const retryDelay = (failures) => Math.min(RETRY_MAX_MILLIS, 1000 * 2 ** Math.max(0, failures - 1));
+
+// ---------------------------------------------------------------------------------------------
+// Log streams and their health.
+
+/** id → { tr, cells, stream, health }; rows are updated in place so buttons survive refreshes. */
+const streamRows = new Map();
+let lastStreams = [];
+
+async function refreshStreams() {
+  const streams = await listStreams();
+  const healths = await mapLimited(streams, HEALTH_CONCURRENCY, (s) =>
+    api('GET', streamPath(s.id, '/health')).then((r) => r.body),
+  );
+  lastStreams = streams;
+  renderStreams(streams, healths);
+  setText(byId('streams-updated'), `updated ${new Date().toLocaleTimeString()}`);
+  try {
+    await refreshDetail(streams);
+  } catch (err) {
+    if (err instanceof Unauthorized || err instanceof NetworkError || err?.name === 'AbortError') throw err;
+    // E.g. the stream was deleted meanwhile (404): the detail says so, the list goes on.
+    showMessage(byId('detail-error'), describeError(err));
+  }
+}
+
+async function streamsLoop(current) {
+  let failures = 0;
+  while (isCurrent(current)) {
+    try {
+      await refreshStreams();
+      failures = 0;
+      reportNetwork('streams', null);
+      showMessage(byId('streams-error'), '');
+    } catch (err) {
+      if (!isCurrent(current) || err instanceof Unauthorized || err?.name === 'AbortError') return;
+      if (err instanceof NetworkError) {
+        failures++;
+        reportNetwork('streams', err, retryDelay(failures));
+        await sleep(retryDelay(failures), current.abort.signal);
+        continue;
+      }
+      // 403 (scope or org) and the like: say so, keep trying (the token may be changed elsewhere).
+      showMessage(byId('streams-error'), describeError(err));
+    }
+    await sleep(REFRESH_MILLIS, current.abort.signal);
+  }
+}
+
+function createStreamRow(id) {
+  const cells = {
+    name: el('button', { type: 'button', class: 'link', dataset: { action: 'open' } }),
+    id: el('div', { class: 'muted small mono' }),
+    type: el('td'),
+    org: el('td', { class: 'mono' }),
+    status: el('span', { class: 'badge health' }),
+    lag: el('td', { class: 'num', dataset: { field: 'lagEvents' } }),
+    delivered: el('td', { class: 'num', dataset: { field: 'deliveredTotal' } }),
+    dead: el('td', { class: 'num', dataset: { field: 'deadLetteredTotal' } }),
+    failures: el('td', { class: 'num', dataset: { field: 'consecutiveFailures' } }),
+    lastDelivered: el('td', { class: 'small', dataset: { field: 'lastDeliveredAt' } }),
+    lastError: el('td', { class: 'error-cell small', dataset: { field: 'lastError' } }),
+    lifecycle: el('button', { type: 'button', class: 'secondary', dataset: { action: 'lifecycle' } }),
+    test: el('button', { type: 'button', class: 'secondary', dataset: { action: 'test' }, text: 'Test' }),
+  };
+  const tr = el(
+    'tr',
+    { dataset: { streamId: id } },
+    el('td', {}, cells.name, cells.id),
+    cells.type,
+    cells.org,
+    el('td', {}, cells.status),
+    cells.lag,
+    cells.delivered,
+    cells.dead,
+    cells.failures,
+    cells.lastDelivered,
+    cells.lastError,
+    el('td', { class: 'actions' }, cells.lifecycle, cells.test),
+  );
+  const row = { tr, cells, stream: null, health: null };
+  cells.name.addEventListener('click', () => {
+    window.location.hash = `#stream/${encodeURIComponent(id)}`;
+  });
+  cells.lifecycle.addEventListener('click', () => void lifecycle(row));
+  cells.test.addEventListener('click', () => void testStream(row));
+  return row;
+}
+
+function renderStreams(streams, healths) {
+  const tbody = byId('streams-body');
+  const seen = new Set();
+  streams.forEach((stream, index) => {
+    seen.add(stream.id);
+    let row = streamRows.get(stream.id);
+    if (row === undefined) {
+      row = createStreamRow(stream.id);
+      streamRows.set(stream.id, row);
+    }
+    const result = healths[index];
+    updateStreamRow(row, stream, result?.value ?? null, result?.error);
+    // Moves a row only when it is out of place (a moved node loses hover and focus).
+    if (tbody.children[index] !== row.tr) tbody.insertBefore(row.tr, tbody.children[index] ?? null);
+  });
+  for (const [id, row] of streamRows) {
+    if (!seen.has(id)) {
+      row.tr.remove();
+      streamRows.delete(id);
+    }
+  }
+  show(byId('streams-empty'), streams.length === 0);
+}
+
+function updateStreamRow(row, stream, health, healthError) {
+  row.stream = stream;
+  row.health = health;
+  const { cells } = row;
+  setText(cells.name, stream.name);
+  setText(cells.id, stream.id);
+  setText(cells.type, stream.type);
+  setText(cells.org, stream.org);
+  // Health says more than the stored status (DEGRADED, PAUSED); without it, the stored status.
+  setHealthBadge(cells.status, health?.status ?? stream.status);
+  setText(cells.lag, formatCount(health?.lagEvents));
+  setText(cells.delivered, formatCount(health?.deliveredTotal));
+  setText(cells.dead, formatCount(health?.deadLetteredTotal));
+  setText(cells.failures, formatCount(health?.consecutiveFailures));
+  setText(cells.lastDelivered, formatTime(health?.lastDeliveredAt));
+  const lastError = health?.lastError;
+  const errorText = healthError
+    ? `health unavailable: ${describeError(healthError)}`
+    : lastError
+      ? describeDeliveryError(lastError)
+      : '';
+  setText(cells.lastError, truncate(errorText, 160));
+  if (cells.lastError.title !== errorText) cells.lastError.title = errorText;
+  // Stored status decides the action: INACTIVE (admin) → Activate; PAUSED (failure policy) → Resume.
+  const action = stream.status === 'ACTIVE' && health?.status !== 'PAUSED' ? 'deactivate' : 'activate';
+  cells.lifecycle.dataset.lifecycle = action;
+  setText(
+    cells.lifecycle,
+    action === 'deactivate' ? 'Deactivate' : health?.status === 'PAUSED' ? 'Resume' : 'Activate',
+  );
+}
+
+function streamNotice(text, kind) {
+  showMessage(byId('streams-notice'), text, kind);
+}
+
+async function withBusy(button, work) {
+  button.disabled = true;
+  try {
+    return await work();
+  } finally {
+    button.disabled = false;
+  }
+}
+
+async function lifecycle(row) {
+  const action = row.cells.lifecycle.dataset.lifecycle;
+  const name = row.stream?.name ?? row.tr.dataset.streamId;
+  await withBusy(row.cells.lifecycle, async () => {
+    try {
+      const { body } = await api('POST', streamPath(row.tr.dataset.streamId, `/lifecycle/${action}`));
+      streamNotice(
+        `${name}: ${action === 'activate' ? 'activated' : 'deactivated'} (status ${body?.status}).`,
+        'ok',
+      );
+      await refreshStreams().catch(() => undefined);
+    } catch (err) {
+      if (!(err instanceof Unauthorized))
+        streamNotice(`${name}: ${action} failed: ${describeError(err)}`, 'error');
+    }
+  });
+}
+
+/** `HTTP 400 FS_X: message`; a code that only repeats the status (`HTTP_400`) is left out. */
+function describeDeliveryError(error) {
+  const head = [];
+  if (typeof error?.status === 'number') head.push(`HTTP ${error.status}`);
+  if (error?.code && error.code !== `HTTP_${error.status}`) head.push(error.code);
+  const message = error?.message ?? '';
+  return head.length === 0 ? message : `${head.join(' ')}: ${message}`;
+}
+
+/** The destination's answer to a test event, in one sentence. */
+function describeSendResult(result) {
+  const parts = [result.outcome ?? 'unknown'];
+  if (typeof result.bytes === 'number') parts.push(`${numbers.format(result.bytes)} bytes`);
+  const error = result.error;
+  if (error) {
+    parts.push(describeDeliveryError(error));
+    if (error.response) parts.push(`the destination answered: ${truncate(error.response, 300)}`);
+  }
+  if (typeof result.retryAfterMillis === 'number') parts.push(`retry after ${result.retryAfterMillis} ms`);
+  return parts.join(' — ');
+}
+
+async function testStream(row) {
+  const name = row.stream?.name ?? row.tr.dataset.streamId;
+  streamNotice(`${name}: sending a test event…`, 'info');
+  await withBusy(row.cells.test, async () => {
+    try {
+      const { body } = await api('POST', streamPath(row.tr.dataset.streamId, '/test'));
+      streamNotice(`Test of ${name}: ${describeSendResult(body ?? {})}`, body?.ok ? 'ok' : 'error');
+    } catch (err) {
+      if (!(err instanceof Unauthorized))
+        streamNotice(`Test of ${name} failed: ${describeError(err)}`, 'error');
+    }
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Stream detail: settings, health warnings, dead letters.
+
+let detailId = null;
+let deadLetterSignature = '';
+
+function openDetailFromHash() {
+  const match = /^#stream\/(.+)$/.exec(window.location.hash);
+  let id = null;
+  if (match !== null) {
+    try {
+      id = decodeURIComponent(match[1]);
+    } catch {
+      id = null;
+    }
+  }
+  detailId = id;
+  deadLetterSignature = '';
+  show(byId('detail'), id !== null);
+  showMessage(byId('dead-letters-notice'), '');
+  if (id !== null && session.token !== null) {
+    setText(byId('detail-title'), `Log stream ${id}`);
+    void refreshDetail(lastStreams).catch((err) => {
+      if (!(err instanceof Unauthorized)) showMessage(byId('detail-error'), describeError(err));
+    });
+    byId('detail').scrollIntoView({ block: 'nearest' });
+  }
+}
+
+async function refreshDetail(streams) {
+  const id = detailId;
+  if (id === null) return;
+  const [streamAnswer, letters] = await Promise.all([
+    streams.find((s) => s.id === id) ?? api('GET', streamPath(id)).then((r) => r.body),
+    api('GET', streamPath(id, '/deadLetters?limit=100')).then((r) => r.body),
+  ]);
+  if (detailId !== id) return;
+  const health = streamRows.get(id)?.health ?? null;
+  renderDetail(streamAnswer, health);
+  renderDeadLetters(id, letters);
+  showMessage(byId('detail-error'), '');
+}
+
+function renderDetail(stream, health) {
+  setText(byId('detail-title'), `Log stream “${stream.name}”`);
+  const facts = [
+    ['Id', stream.id],
+    ['Type', stream.type],
+    ['Org', stream.org],
+    ['Status', stream.status],
+    ['Health', health?.status ?? '—'],
+    ['Cursor', formatCount(health?.cursor)],
+    ['Lag', health ? `${formatCount(health.lagEvents)} events, ${health.lagSeconds} s` : '—'],
+    ['Expired before delivery', formatCount(health?.expiredTotal)],
+    ['Created', formatTime(stream.created)],
+    ['Last updated', formatTime(stream.lastUpdated)],
+  ];
+  const dl = byId('detail-facts');
+  const items = facts.flatMap(([term, value]) => [el('dt', { text: term }), el('dd', { text: value })]);
+  dl.replaceChildren(...items);
+  const warnings = byId('detail-warnings');
+  const list = Array.isArray(health?.warnings) ? health.warnings : [];
+  warnings.replaceChildren(...list.map((w) => el('li', { text: w })));
+  show(warnings, list.length > 0);
+  setText(byId('detail-settings'), JSON.stringify(stream.settings ?? {}, null, 2));
+  const { filter, format, transforms, delivery } = stream;
+  setText(byId('detail-definition'), JSON.stringify({ filter, format, transforms, delivery }, null, 2));
+}
+
+function renderDeadLetters(id, page) {
+  const items = Array.isArray(page?.items) ? page.items : [];
+  const signature = JSON.stringify(items.map((d) => [d.id, d.attempts, d.lastFailedAt]));
+  show(byId('dead-letters-empty'), items.length === 0);
+  show(byId('redeliver-all'), items.length > 0);
+  const more = byId('dead-letters-more');
+  showMessage(more, page?.nextAfter === null ? '' : `Showing the oldest ${items.length}; more are stored.`);
+  // Re-rendered only when the list changed, so a click is never lost to a refresh.
+  if (signature === deadLetterSignature) return;
+  deadLetterSignature = signature;
+  const rows = items.map((d) => {
+    const error = d.error ?? {};
+    const refused = describeDeliveryError(error);
+    const redeliver = el('button', { type: 'button', class: 'secondary', text: 'Redeliver' });
+    redeliver.addEventListener('click', () => void redeliverDeadLetters(id, [d.id], redeliver));
+    const eventText = JSON.stringify(d.event, null, 2);
+    return el(
+      'tr',
+      { dataset: { deadLetterId: d.id } },
+      el('td', { class: 'num', text: d.id }),
+      el('td', { class: 'num', text: d.seq }),
+      el('td', {}, typeBadge(d.eventType)),
+      el('td', { class: 'mono small', text: d.executionId }),
+      el(
+        'td',
+        { class: 'error-cell small' },
+        el('div', { text: truncate(refused, 200), title: refused }),
+        error.response
+          ? el('div', { class: 'muted', text: truncate(`answer: ${error.response}`, 200) })
+          : null,
+        el('details', {}, el('summary', { text: 'event' }), el('pre', { class: 'json', text: eventText })),
+      ),
+      el('td', { class: 'num', text: d.attempts }),
+      el('td', { class: 'small', text: formatTime(d.lastFailedAt) }),
+      el('td', { class: 'actions' }, redeliver),
+    );
+  });
+  byId('dead-letters-body').replaceChildren(...rows);
+}
+
+async function redeliverDeadLetters(id, ids, button) {
+  const notice = byId('dead-letters-notice');
+  await withBusy(button, async () => {
+    try {
+      const { body } = await api('POST', streamPath(id, '/deadLetters/redeliver'), {
+        body: ids === undefined ? {} : { ids },
+      });
+      // `remaining` counts the requested dead letters that are still there (failed again, or not tried).
+      const delivered = body?.delivered ?? 0;
+      const remaining = body?.remaining ?? 0;
+      const failed = (body?.results ?? []).filter((r) => r.outcome !== 'delivered');
+      const why = failed
+        .slice(0, 3)
+        .map((r) => `#${r.id} ${r.outcome}${r.error ? ` (${describeDeliveryError(r.error)})` : ''}`)
+        .join('; ');
+      showMessage(
+        notice,
+        `Redelivered ${delivered} of ${delivered + remaining}.${remaining > 0 ? ` Still dead: ${remaining}.` : ''}${why ? ` ${why}` : ''}`,
+        remaining === 0 ? 'ok' : 'error',
+      );
+      deadLetterSignature = '';
+      await refreshStreams().catch(() => undefined);
+    } catch (err) {
+      if (!(err instanceof Unauthorized))
+        showMessage(notice, `Redelivery failed: ${describeError(err)}`, 'error');
+    }
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Live events: long polling `GET /api/v1/events` (see src/server/routes/events-tail.ts).
+
+let tail = { abort: new AbortController(), rows: 0 };
+
+function resetTail() {
+  tail.abort.abort();
+  tail = { abort: new AbortController(), rows: 0 };
+  byId('events-body').replaceChildren();
+  show(byId('events-empty'), true);
+  setText(byId('events-count'), '');
+}
+
+function addEvents(events) {
+  const tbody = byId('events-body');
+  for (const item of events) {
+    const event = item?.event ?? {};
+    const tr = el(
+      'tr',
+      { dataset: { seq: item.seq, eventType: canonicalType(event.event_type) } },
+      el('td', { class: 'small mono', text: formatTime(event.timestamp ?? item.ingestedAt) }),
+      el('td', {}, typeBadge(event.event_type)),
+      el('td', { text: event.flow_name ?? event.flow_id ?? '—', title: event.flow_id ?? '' }),
+      el('td', { class: 'mono small', text: event.execution_id ?? '—' }),
+      el('td', { class: 'small', text: event.org_name ?? event.org_id ?? '—', title: event.org_id ?? '' }),
+      el('td', { class: 'num small', text: item.seq }),
+    );
+    // Newest first: each event (they arrive oldest first) goes on top.
+    tbody.insertBefore(tr, tbody.firstChild);
+  }
+  while (tbody.children.length > TAIL_MAX_ROWS) tbody.lastElementChild.remove();
+  tail.rows = tbody.children.length;
+  show(byId('events-empty'), tail.rows === 0);
+  setText(
+    byId('events-count'),
+    tail.rows === 0 ? '' : `${tail.rows} shown (newest first, at most ${TAIL_MAX_ROWS})`,
+  );
+}
+
+async function tailLoop(current) {
+  const { abort } = tail;
+  const signal = AbortSignal.any([abort.signal, current.abort.signal]);
+  const eventType = byId('event-type').value;
+  let after = String(-TAIL_BACKLOG);
+  let failures = 0;
+  setText(byId('tail-status'), 'connecting…');
+  while (isCurrent(current) && !signal.aborted) {
+    const query = new URLSearchParams({
+      after,
+      limit: String(TAIL_MAX_ROWS),
+      waitMillis: String(TAIL_WAIT_MILLIS),
+    });
+    if (eventType !== '') query.set('eventType', eventType);
+    try {
+      const { body } = await api('GET', `/api/v1/events?${query}`, { signal });
+      if (signal.aborted) return;
+      addEvents(Array.isArray(body?.events) ? body.events : []);
+      if (typeof body?.next === 'number') after = String(body.next);
+      failures = 0;
+      reportNetwork('events', null);
+      showMessage(byId('events-error'), '');
+      setText(byId('tail-status'), eventType === '' ? 'live' : `live, ${eventType} only`);
+    } catch (err) {
+      if (signal.aborted || err instanceof Unauthorized || err?.name === 'AbortError') return;
+      failures++;
+      const delay = retryDelay(failures);
+      if (err instanceof NetworkError) reportNetwork('events', err, delay);
+      else showMessage(byId('events-error'), describeError(err));
+      setText(byId('tail-status'), `retrying in ${Math.round(delay / 1000)} s`);
+      await sleep(delay, signal);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Wiring.
+
+function init() {
+  byId('token-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    const token = byId('token-input').value.trim();
+    if (token === '') {
+      showMessage(byId('token-reason'), 'Enter a token.');
+      return;
+    }
+    byId('token-input').value = '';
+    showMessage(byId('token-reason'), '');
+    startSession(token);
+  });
+  byId('forget-token').addEventListener('click', () => requireToken(''));
+  byId('detail-close').addEventListener('click', () => {
+    window.location.hash = '';
+  });
+  byId('redeliver-all').addEventListener('click', (e) => {
+    if (detailId !== null) void redeliverDeadLetters(detailId, undefined, e.currentTarget);
+  });
+  byId('event-type').addEventListener('change', () => {
+    if (session.token === null) return;
+    resetTail();
+    void tailLoop(session);
+  });
+  window.addEventListener('hashchange', openDetailFromHash);
+
+  const saved = sessionStorage.getItem(TOKEN_KEY);
+  if (saved) startSession(saved);
+  else requireToken('');
+}
+
+init();
