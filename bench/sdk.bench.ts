@@ -7,9 +7,9 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pino } from 'pino';
 import { resolveConfig } from '../src/config/load-config.js';
-import { startService } from '../src/server/service.js';
-import { ExecutionLog, HttpSink, MemorySink } from '../src/sdk/index.js';
 import type { EventSink, FlowRef } from '../src/sdk/index.js';
+import { ExecutionLog, HttpSink, MemorySink } from '../src/sdk/index.js';
+import { startService } from '../src/server/service.js';
 
 const ORG = { id: '01J29TH3XHECT79M257GG2QTKJ', name: 'logstream-01', hostname: 'atko.okta.com' };
 const USER = { id: '01J29TRZDZKSY6V70GATDAHN2N', email: 'jessie.doe@example.corp' };

@@ -1,11 +1,11 @@
 import { Command, CommanderError } from 'commander';
+import { VERSION } from '../version.js';
 import { CliError } from './cli-error.js';
 import { serveCommand } from './serve.js';
 import { replayCommand, streamsCommand } from './streams.js';
 import { tailCommand } from './tail.js';
 import { tokensCommand } from './tokens.js';
 import { validateCommand } from './validate.js';
-import { VERSION } from '../version.js';
 
 /** Exit codes shared by every command: 0 success, 1 the command's own "not ok", 2 usage or I/O error. */
 export const EXIT_USAGE = 2;

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { Command } from 'commander';
-import { ConfigError, type ResolvedConfig, loadConfigFile, resolveConfig } from '../config/load-config.js';
+import { ConfigError, loadConfigFile, type ResolvedConfig, resolveConfig } from '../config/load-config.js';
 import { type Demo, startDemo } from '../runtime/demo.js';
 import { generateToken } from '../security/tokens.js';
 import { type Service, startService } from '../server/service.js';
@@ -13,7 +13,11 @@ export const DEMO_STREAM_ID = 'demo-file';
  * Starts the sample org against this process's own ingest, with an in-memory token that is never
  * stored, and makes sure a `file` stream shows its events.
  */
-async function startInProcessDemo(service: Service, demoToken: string, dataDir: string): Promise<{ demo: Demo; file: string }> {
+async function startInProcessDemo(
+  service: Service,
+  demoToken: string,
+  dataDir: string,
+): Promise<{ demo: Demo; file: string }> {
   const file = path.join(dataDir, 'demo-events.ndjson');
   if (service.streams.get(DEMO_STREAM_ID) === undefined) {
     await service.streams.create({
@@ -38,7 +42,8 @@ interface ServeOptions {
 
 function parsePort(value: string): number {
   const port = Number(value);
-  if (!/^\d+$/.test(value) || port > 65535) throw new CliError(`--port ${JSON.stringify(value)} must be an integer from 0 to 65535`);
+  if (!/^\d+$/.test(value) || port > 65535)
+    throw new CliError(`--port ${JSON.stringify(value)} must be an integer from 0 to 65535`);
   return port;
 }
 
@@ -90,7 +95,9 @@ export function serveCommand(): Command {
       if (demoToken !== undefined) {
         const started = await startInProcessDemo(service, demoToken, path.resolve(config.storage.path));
         demo = started.demo;
-        out.write(`demo: the sample org's flows are running; every event is delivered to the "${DEMO_STREAM_ID}" stream:\n`);
+        out.write(
+          `demo: the sample org's flows are running; every event is delivered to the "${DEMO_STREAM_ID}" stream:\n`,
+        );
         out.write(`  tail -f ${started.file}\n`);
         out.write('  npx flowstream tail            (with FLOWSTREAM_TOKEN set to an admin token)\n');
         out.write(`  npx flowstream streams health ${DEMO_STREAM_ID}\n`);

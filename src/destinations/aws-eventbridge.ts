@@ -16,7 +16,6 @@ import type {
   Destination,
   DestinationContext,
   DestinationDefinition,
-  ItemOutcome,
   OutboundEvent,
   SendResult,
 } from './destination.js';

@@ -7,7 +7,6 @@ import type {
   Destination,
   DestinationContext,
   DestinationDefinition,
-  ItemOutcome,
   OutboundEvent,
   SendResult,
 } from './destination.js';

@@ -4,7 +4,7 @@ import { gzip as gzipCallback } from 'node:zlib';
 import { request } from 'undici';
 import type { NetworkPolicy } from '../net/network-policy.js';
 import { VERSION } from '../version.js';
-import { classifyConnectError, classifyHttpStatus, classifyNetworkError, networkError } from './classify.js';
+import { classifyConnectError, classifyHttpStatus, networkError } from './classify.js';
 import type { SendResult } from './destination.js';
 
 /**

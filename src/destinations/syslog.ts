@@ -16,7 +16,7 @@ import {
   type Rfc5424Options,
   SYSLOG_FACILITIES,
 } from '../formats/syslog-5424.js';
-import { classifyConnectError, classifyNetworkError, networkError } from './classify.js';
+import { classifyConnectError } from './classify.js';
 import type {
   DeliveryError,
   Destination,

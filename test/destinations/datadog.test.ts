@@ -230,7 +230,7 @@ describe('datadog: limits', () => {
         /Payload Too Large: 6 entries is above 5/,
       );
       const tooBig = await destination.send(
-        outboundEvents(3).map((e, i) => outboundEvent({ seq: i + 1, fields: { pad: 'y'.repeat(8000) } })),
+        outboundEvents(3).map((_e, i) => outboundEvent({ seq: i + 1, fields: { pad: 'y'.repeat(8000) } })),
         never,
       );
       assert.deepEqual([tooBig.outcome, errorCode(tooBig)], ['rejected', 'HTTP_413']);
