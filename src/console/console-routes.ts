@@ -43,6 +43,13 @@ const CONTENT_TYPES: Readonly<Record<string, string>> = {
   '.svg': 'image/svg+xml; charset=utf-8',
 };
 
+declare module 'fastify' {
+  interface FastifySchema {
+    /** Not part of the HTTP API's OpenAPI document (the console's page and files are not API). */
+    hide?: boolean;
+  }
+}
+
 interface Asset {
   readonly body: Buffer;
   readonly contentType: string;
@@ -94,6 +101,7 @@ export async function consoleRoutes(app: FastifyInstance): Promise<void> {
           description:
             'No token needed: the page asks for one and calls this API with it. See docs/console.md.',
           tags: ['console'],
+          hide: true,
         },
       },
       async (request: FastifyRequest, reply: FastifyReply) => {

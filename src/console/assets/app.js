@@ -324,9 +324,26 @@ async function refreshStreams() {
   }
 }
 
+/** Resolves when the tab is visible again (or the session ends). */
+function visible(signal) {
+  if (!document.hidden) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      if (document.hidden && !signal.aborted) return;
+      document.removeEventListener('visibilitychange', done);
+      resolve();
+    };
+    document.addEventListener('visibilitychange', done);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
 async function streamsLoop(current) {
   let failures = 0;
   while (isCurrent(current)) {
+    // A hidden tab does not poll health; the live tail keeps its single long poll.
+    await visible(current.abort.signal);
+    if (!isCurrent(current)) return;
     try {
       await refreshStreams();
       failures = 0;
