@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../version.js';
 import { CliError } from './cli-error.js';
+import { demoCommand } from './demo.js';
 import { serveCommand } from './serve.js';
 import { replayCommand, streamsCommand } from './streams.js';
 import { tailCommand } from './tail.js';
@@ -28,6 +29,7 @@ function buildProgram(): Command {
     .option('--verbose', 'print stack traces of unexpected errors');
   program.addCommand(serveCommand());
   program.addCommand(validateCommand());
+  program.addCommand(demoCommand());
   program.addCommand(streamsCommand());
   program.addCommand(tailCommand());
   program.addCommand(tokensCommand());
