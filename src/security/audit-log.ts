@@ -195,17 +195,26 @@ function toRecord(row: Row): AuditRecord {
 }
 
 /**
- * JSON Pointers of what differs between two JSON values: objects are compared key by key, anything
- * else (arrays included) as a whole. `ignore` lists top-level keys left out (`lastUpdated`).
+ * JSON Pointers of what differs between two JSON values: objects are compared key by key (an
+ * object present on one side only as if the other side were `{}`), anything else (arrays
+ * included) as a whole. `ignore` lists top-level keys left out (`lastUpdated`).
  */
 export function changedPaths(before: unknown, after: unknown, ignore: readonly string[] = []): string[] {
   const out: string[] = [];
   const walk = (a: unknown, b: unknown, pointer: string, depth: number): void => {
-    if (isPlainObject(a) && isPlainObject(b)) {
-      const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
+    // An object that appeared or disappeared is compared with an empty one: its leaves are named.
+    const left = a === undefined && isPlainObject(b) ? {} : a;
+    const right = b === undefined && isPlainObject(a) ? {} : b;
+    if (isPlainObject(left) && isPlainObject(right)) {
+      const keys = [...new Set([...Object.keys(left), ...Object.keys(right)])].sort();
       for (const key of keys) {
         if (depth === 0 && ignore.includes(key)) continue;
-        walk(a[key], b[key], `${pointer}/${key.replaceAll('~', '~0').replaceAll('/', '~1')}`, depth + 1);
+        walk(
+          left[key],
+          right[key],
+          `${pointer}/${key.replaceAll('~', '~0').replaceAll('/', '~1')}`,
+          depth + 1,
+        );
       }
       return;
     }

@@ -20,7 +20,6 @@ export const API_ERRORS = {
   FS_EMPTY_BODY: { status: 400, summary: 'The request body holds no event.' },
   FS_BAD_ENCODING: { status: 400, summary: 'The request body could not be decoded.' },
   FS_VALIDATION: { status: 400, summary: 'The request has invalid values.' },
-  FS_CONFLICT: { status: 409, summary: 'The resource already exists.' },
   FS_PAYLOAD_TOO_LARGE: { status: 413, summary: 'The request body is over the size limit.' },
   FS_UNSUPPORTED_MEDIA_TYPE: {
     status: 415,

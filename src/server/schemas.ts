@@ -1,6 +1,7 @@
 import { type TSchema, Type } from '@sinclair/typebox';
 import { AUDIT_ACTIONS } from '../security/audit-log.js';
 import { SCOPES } from '../security/tokens.js';
+import { STREAM_ERRORS } from '../streams/stream-errors.js';
 import { StreamInputSchema } from '../streams/stream-input.js';
 import { API_ERRORS } from './errors.js';
 
@@ -21,14 +22,16 @@ export function handlerValidated<T extends TSchema>(schema: T): T {
   return { ...schema, [HANDLER_VALIDATES]: true };
 }
 
+/** A string of a fixed set: ajv's `enum` error lists the allowed values (app.ts). */
+function oneOf<T extends string>(values: readonly T[], options: { description?: string } = {}) {
+  return Type.Unsafe<T>({ type: 'string', enum: [...values], ...options });
+}
+
 export const ErrorBodySchema = Type.Object(
   {
-    errorCode: Type.Union(
-      Object.keys(API_ERRORS).map((code) => Type.Literal(code)),
-      {
-        description: 'Stable error code (src/server/errors.ts, FS_STREAM_* from the stream manager).',
-      },
-    ),
+    errorCode: oneOf([...Object.keys(API_ERRORS), ...Object.keys(STREAM_ERRORS)], {
+      description: 'Stable error code (src/server/errors.ts, FS_STREAM_* from the stream manager).',
+    }),
     errorSummary: Type.String(),
     errorCauses: Type.Array(Type.Object({ errorSummary: Type.String() })),
   },
@@ -245,11 +248,6 @@ export const RedeliveryReportSchema = Type.Object(
   },
   { additionalProperties: false },
 );
-
-/** A string of a fixed set: ajv's `enum` error lists the allowed values (app.ts). */
-function oneOf<T extends string>(values: readonly T[], options: { description?: string } = {}) {
-  return Type.Unsafe<T>({ type: 'string', enum: [...values], ...options });
-}
 
 const ScopeSchema = oneOf(SCOPES);
 

@@ -27,6 +27,14 @@ describe('changedPaths', () => {
     ]);
     assert.deepEqual(changedPaths({ a: { 'x~y': 1 } }, { a: { 'x~y': 2 } }), ['/a/x~0y']);
     assert.deepEqual(changedPaths(1, 2), ['/']);
+    // An object that appears (a create) names its leaves.
+    assert.deepEqual(changedPaths({}, { settings: { url: 'u', headers: { A: 'x' } } }), [
+      '/settings/headers/A',
+      '/settings/url',
+    ]);
+    assert.deepEqual(changedPaths({ transforms: { hashUserEmail: { key: 'k' } } }, { transforms: {} }), [
+      '/transforms/hashUserEmail/key',
+    ]);
     assert.deepEqual(changedPaths({ a: 1 }, { a: 1 }), []);
   });
 });

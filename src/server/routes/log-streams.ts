@@ -94,12 +94,21 @@ export async function logStreamsRoutes(app: FastifyInstance, options: LogStreams
     return stream;
   };
 
-  /** The input a create/update may save: the principal's own org unless it is the operator. */
-  const checkInput = (principal: Principal, body: unknown): Record<string, unknown> => {
+  /**
+   * The input a create/update may save: the principal's own org unless it is the operator. An
+   * update without `org` keeps the stream's org: defaulting it to `*` would hand every org's events
+   * to one org's destination.
+   */
+  const checkInput = (
+    principal: Principal,
+    body: unknown,
+    existing?: StreamDefinition,
+  ): Record<string, unknown> => {
     if (body === null || typeof body !== 'object' || Array.isArray(body)) {
       throw new ApiError('FS_VALIDATION', { causes: ['The body must be a log stream object.'] });
     }
-    const input = body as Record<string, unknown>;
+    // A stream object read from the API may be written back whole: `_links` is ours, not the stream's.
+    const { _links: _ignored, ...input } = body as Record<string, unknown>;
     if (principal.org !== '*' && typeof input.type === 'string' && HOST_LOCAL_TYPES.has(input.type)) {
       throw new ApiError('FS_FORBIDDEN_DESTINATION_TYPE', {
         causes: [
@@ -107,7 +116,10 @@ export async function logStreamsRoutes(app: FastifyInstance, options: LogStreams
         ],
       });
     }
-    if (input.org === undefined) return principal.org === '*' ? input : { ...input, org: principal.org };
+    if (input.org === undefined) {
+      if (existing !== undefined) return { ...input, org: existing.org };
+      return principal.org === '*' ? input : { ...input, org: principal.org };
+    }
     if (typeof input.org !== 'string' || !coversOrg(principal, input.org)) {
       throw new ApiError('FS_FORBIDDEN_ORG', {
         causes: ['A token can only manage log streams of its own org.'],
@@ -235,7 +247,7 @@ export async function logStreamsRoutes(app: FastifyInstance, options: LogStreams
     async (request) => {
       const principal = principalOf(request);
       const before = visible(principal, request.params.id);
-      const updated = await streams.update(request.params.id, checkInput(principal, request.body));
+      const updated = await streams.update(request.params.id, checkInput(principal, request.body, before));
       record(request, updated, 'logStream.update', {
         changes: changedPaths(before, updated, ['created', 'lastUpdated']),
       });
