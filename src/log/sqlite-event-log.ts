@@ -56,8 +56,14 @@ export const MAX_GROUP_EVENTS = 10_000;
 
 const DEFAULT_BUSY_TIMEOUT_MILLIS = 2000;
 const DEFAULT_CACHE_SIZE_MIB = 64;
-/** WAL pages (4 KiB each) after which a commit checkpoints the WAL into the database: 16 MiB. */
-const WAL_AUTOCHECKPOINT_PAGES = 4096;
+/**
+ * Page size of a new database (an existing file keeps its own). 16 KiB rather than SQLite's 4 KiB:
+ * SQLite writes the WAL one page per system call, and the log's commits are large (a group of
+ * batches), so bigger pages cut the system time of an append by about a third on the bench machine.
+ */
+const PAGE_SIZE_BYTES = 16_384;
+/** WAL pages after which a commit checkpoints the WAL into the database: 1024 × 16 KiB = 16 MiB. */
+const WAL_AUTOCHECKPOINT_PAGES = 1024;
 /** A WAL that grew during a burst is truncated back to this after a checkpoint: 64 MiB. */
 const JOURNAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024;
 
@@ -226,6 +232,7 @@ class SqliteEventLogImpl implements SqliteEventLog {
       // EXCLUSIVE before the first access: the lock is held until close (one writer per data
       // directory, no shared-memory WAL index), and WAL mode needs no -shm file.
       db.pragma('locking_mode = EXCLUSIVE');
+      db.pragma(`page_size = ${PAGE_SIZE_BYTES}`);
       const mode = db.pragma('journal_mode = WAL', { simple: true });
       if (mode !== 'wal') {
         throw new EventLogError(

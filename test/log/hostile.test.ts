@@ -162,7 +162,7 @@ describe('files that are not a healthy event log', () => {
       let log = openSqliteEventLog({ directory: dir.path });
       await log.append(events('k', 3000));
       await log.close();
-      const pageBytes = 4096;
+      const pageBytes = 16_384;
       const middle = pageBytes * Math.floor(statSync(log.databasePath).size / pageBytes / 2);
       const fd = openSync(log.databasePath, 'r+');
       writeSync(fd, Buffer.alloc(pageBytes * 3, 0x5a), 0, pageBytes * 3, middle);

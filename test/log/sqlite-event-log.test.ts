@@ -57,6 +57,7 @@ describe('open', () => {
         assert.equal(db.pragma('application_id', { simple: true }), APPLICATION_ID);
         assert.equal(db.pragma('user_version', { simple: true }), SCHEMA_VERSION);
         assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
+        assert.equal(db.pragma('page_size', { simple: true }), 16_384);
       } finally {
         db.close();
       }
@@ -555,6 +556,25 @@ describe('time: ingestedAtMillis and seqAtOrAfter', () => {
         () => t.log.seqAtOrAfter(Number.NaN),
         (error: unknown) => isEventLogError(error, 'FS_LOG_INVALID_ARGUMENT'),
       );
+    } finally {
+      await t.cleanup();
+    }
+  });
+
+  test('a clock that returns NaN fails the whole group with FS_LOG_INVALID_ARGUMENT and leaves no trace', async () => {
+    const clock = manualClock(5000);
+    const t = fresh({ now: clock.now });
+    try {
+      await t.log.append([event('a')]);
+      clock.set(Number.NaN);
+      const results = await Promise.allSettled([t.log.append([event('b')]), t.log.append([event('c')])]);
+      for (const result of results) {
+        assert.ok(result.status === 'rejected' && isEventLogError(result.reason, 'FS_LOG_INVALID_ARGUMENT'));
+      }
+      clock.set(6000);
+      // The failed group's keys were not kept: they store now, with the next seqs.
+      assert.deepEqual((await t.log.append([event('b'), event('c')])).seqs, [2, 3]);
+      assert.deepEqual(t.log.verifyIntegrity(), { ok: true, problems: [] });
     } finally {
       await t.cleanup();
     }
