@@ -59,6 +59,9 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   503: 'Shutting down, storage full, or not ready: retry after `Retry-After` seconds.',
 };
 
+/** The query of a route that takes none: any parameter is an error, not silently ignored. */
+export const NoQuerySchema = Type.Object({}, { additionalProperties: false });
+
 export const IdParamsSchema = Type.Object(
   { id: Type.String({ minLength: 1, maxLength: 256, description: 'The log stream id.' }) },
   { additionalProperties: false },

@@ -1,3 +1,4 @@
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { type Logger, pino } from 'pino';
@@ -63,6 +64,14 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   const metrics = new Registry();
   collectDefaultMetrics({ register: metrics });
 
+  // The data directory holds events (user emails) and sealed secrets: owner-only when we create it.
+  if (!existsSync(dataDir)) mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  else if (process.platform !== 'win32' && (statSync(dataDir).mode & 0o077) !== 0) {
+    logger.warn(
+      { dataDir, mode: (statSync(dataDir).mode & 0o777).toString(8) },
+      'the data directory may be read by group or others; run chmod 700 on it',
+    );
+  }
   // The event log holds the data directory's lock: a second service on it stops here.
   const log = openSqliteEventLog({
     directory: dataDir,

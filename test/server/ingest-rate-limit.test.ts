@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { resolveConfig } from '../../src/config/load-config.js';
+import { DEFAULT_INGEST_RATE_LIMIT } from '../../src/security/rate-limit.js';
 import { bearer, STATIC_TOKENS, startTestService, type TestService, TOKENS } from './helpers/service.js';
 import { sampleEvent } from './helpers/test-app.js';
 
@@ -58,5 +60,35 @@ describe('per-token ingest rate limits', () => {
   test('the limit is charged after authentication only: a bad token is 401, not 429', async () => {
     const response = await ingest('not-a-valid-token-at-all', 'ORG_A', 1);
     assert.equal(response.statusCode, 401);
+  });
+});
+
+describe('configuration', () => {
+  test('auth.ingestRateLimit defaults, a static token override takes the missing fields from it; unknown keys are errors', () => {
+    assert.deepEqual(resolveConfig({}, {}).auth.ingestRateLimit, DEFAULT_INGEST_RATE_LIMIT);
+    const config = resolveConfig(
+      {
+        auth: {
+          ingestRateLimit: { eventsPerSecond: 10 },
+          tokens: [
+            {
+              name: 'x',
+              token: 'x-token-0123456789',
+              org: 'A',
+              scopes: ['events:write'],
+              ingestRateLimit: { burst: 7 },
+            },
+          ],
+        },
+      },
+      {},
+    );
+    assert.deepEqual(config.auth.ingestRateLimit, {
+      eventsPerSecond: 10,
+      burst: DEFAULT_INGEST_RATE_LIMIT.burst,
+    });
+    assert.deepEqual(config.auth.tokens[0]?.ingestRateLimit, { eventsPerSecond: 10, burst: 7 });
+    assert.throws(() => resolveConfig({ auth: { ingestRateLimit: { rate: 1 } } }, {}), /unknown key "rate"/);
+    assert.throws(() => resolveConfig({ auth: { ingestRateLimit: { burst: 0 } } }, {}), /burst/);
   });
 });

@@ -9,6 +9,7 @@ import { principalOf, requireScope } from '../auth.js';
 import { ApiError } from '../errors.js';
 import {
   errorResponses,
+  NoQuerySchema,
   TokenCreateBodySchema,
   TokenCreatedSchema,
   TokenIdParamsSchema,
@@ -70,6 +71,7 @@ export async function tokensRoutes(app: FastifyInstance, options: TokensRouteOpt
           'not shown again.',
         tags: TAGS,
         body: TokenCreateBodySchema,
+        querystring: NoQuerySchema,
         response: { 201: TokenCreatedSchema, ...errorResponses(400, 401, 403) },
       },
     },
@@ -128,6 +130,7 @@ export async function tokensRoutes(app: FastifyInstance, options: TokensRouteOpt
         description:
           "Tokens created through the API of the token's org (never their values; config tokens are not listed).",
         tags: TAGS,
+        querystring: NoQuerySchema,
         response: { 200: Type.Array(Type.Ref('Token')), ...errorResponses(401, 403) },
       },
     },
@@ -146,6 +149,7 @@ export async function tokensRoutes(app: FastifyInstance, options: TokensRouteOpt
         description: 'From the next request on, the token gets 401. Revoking twice is harmless.',
         tags: TAGS,
         params: TokenIdParamsSchema,
+        querystring: NoQuerySchema,
         response: { 204: Type.Null({ description: 'Revoked.' }), ...errorResponses(400, 401, 403, 404) },
       },
     },
