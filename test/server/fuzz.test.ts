@@ -125,7 +125,7 @@ const streamBody = fc.record(
       fc.jsonValue({ maxDepth: 1 }),
     ),
     _links: fc.jsonValue({ maxDepth: 1 }),
-    __proto__: fc.jsonValue({ maxDepth: 1 }),
+    ['__proto__']: fc.jsonValue({ maxDepth: 1 }),
   },
   { requiredKeys: [] },
 );
