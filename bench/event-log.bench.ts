@@ -277,10 +277,11 @@ async function uniqueIndexBaseline(): Promise<Figure[]> {
     const db = new Database(join(directory, 'events.db'));
     try {
       db.pragma('locking_mode = EXCLUSIVE');
+      db.pragma('page_size = 16384');
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = FULL');
       db.pragma('cache_size = -65536');
-      db.pragma('wal_autocheckpoint = 4096');
+      db.pragma('wal_autocheckpoint = 1024');
       db.exec(`CREATE TABLE events (seq INTEGER PRIMARY KEY, ingested_at INTEGER NOT NULL, org_id TEXT NOT NULL,
         event_type TEXT NOT NULL, flow_id TEXT NOT NULL, execution_id TEXT NOT NULL,
         idempotency_key TEXT NOT NULL UNIQUE, bytes INTEGER NOT NULL, json TEXT NOT NULL);

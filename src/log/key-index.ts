@@ -4,8 +4,8 @@
  * Why in memory: idempotency keys are random (UUIDv4), so a SQLite UNIQUE index on them takes
  * random inserts; once that index is larger than a commit, each stored event dirties its own
  * index page, which goes to the WAL and again to the database at checkpoint. Measured on the
- * bench machine, that made appends 3x slower at one million stored events and kept falling (see
- * docs/storage.md). This table costs 8 bytes per slot instead (10.7–21 bytes per stored event, at
+ * bench machine, appends with such an index lost two thirds of their rate by one million stored
+ * events, 4–5x slower than with this table (bench/figures/event-log.md). This table costs 8 bytes per slot instead (10.7–21 bytes per stored event, at
  * a load factor between 0.375 and 0.75) and is rebuilt at open from the compact `key_blocks` table.
  *
  * It is exact, not probabilistic: it maps a 32-bit tag of the key (keyTag) to candidate seqs, and
