@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { VERSION } from '../version.js';
 import { CliError } from './cli-error.js';
 import { demoCommand } from './demo.js';
+import { keysCommand } from './keys.js';
 import { serveCommand } from './serve.js';
 import { replayCommand, streamsCommand } from './streams.js';
 import { tailCommand } from './tail.js';
@@ -33,6 +34,7 @@ function buildProgram(): Command {
   program.addCommand(streamsCommand());
   program.addCommand(tailCommand());
   program.addCommand(tokensCommand());
+  program.addCommand(keysCommand());
   program.addCommand(replayCommand());
   throwInsteadOfExiting(program);
   return program;

@@ -52,6 +52,8 @@ export function openApiPath(url: string): string {
 export function buildOpenApiDocument(routes: readonly DocumentedRoute[], info: OpenApiInfo): Json {
   const paths: Record<string, Record<string, Json>> = {};
   for (const route of routes) {
+    // Pages that are not API (the console) mark themselves hidden.
+    if ((route.schema as { hide?: boolean } | undefined)?.hide === true) continue;
     const methods = (Array.isArray(route.method) ? route.method : [route.method]).map((m) =>
       String(m).toLowerCase(),
     );

@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { type Logger, pino } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { ResolvedConfig } from '../config/load-config.js';
+import { consoleRoutes } from '../console/console-routes.js';
 import { destinationDefinition } from '../destinations/registry.js';
 import { openSqliteEventLog, type SqliteEventLog } from '../log/sqlite-event-log.js';
 import { createNetworkPolicy, type NetworkPolicy } from '../net/network-policy.js';
@@ -135,6 +136,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     isReady: () => !shuttingDown,
     rateLimiter,
     plugins: [
+      (instance) => consoleRoutes(instance),
       (instance) => logStreamsRoutes(instance, { streams, authenticator, audit }),
       (instance) => tokensRoutes(instance, { tokens, authenticator, audit, rateLimiter }),
       (instance) => auditRoutes(instance, { audit, authenticator }),
