@@ -91,6 +91,7 @@ export const LogStreamSchema = Type.Object(
     format: Type.Union([Type.Literal('okta'), Type.Literal('cloudevents')]),
     transforms: Type.Object({ hashUserEmail: Type.Optional(Type.Object({ key: Type.String() })) }),
     delivery: Type.Record(Type.String(), Type.Number()),
+    tls: Type.Optional(Type.Object({ insecureSkipVerify: Type.Boolean() })),
     created: Type.String({ format: 'date-time' }),
     lastUpdated: Type.String({ format: 'date-time' }),
     _links: Type.Record(Type.String(), Link),

@@ -2,13 +2,14 @@ import type { StreamDefinition } from '../streams/stream.js';
 
 /**
  * Settings of a stream that weaken the security of its delivery, as sentences for the health view.
- * Judged from the settings alone, whatever the destination type:
- * - TLS certificate verification off: a setting `tlsInsecureSkipVerify: true` or
+ * Judged from the stream object alone, whatever the destination type:
+ * - TLS certificate verification off: the stream's `tls.insecureSkipVerify`, a setting `tlsInsecureSkipVerify: true` or
  *   `rejectUnauthorized: false` anywhere in the settings (syslog's and nats' `tls` objects).
  * - Cleartext: a `url` (or `urls`/`servers` entry) with `http:`; a syslog `transport` of tcp or udp.
  */
-export function securityWarnings(stream: Pick<StreamDefinition, 'type' | 'settings'>): string[] {
+export function securityWarnings(stream: Pick<StreamDefinition, 'type' | 'settings' | 'tls'>): string[] {
   const warnings = new Set<string>();
+  if (stream.tls?.insecureSkipVerify === true) warnings.add(TLS_OFF);
   const visit = (value: unknown, key: string, depth: number): void => {
     if (depth > 8) return;
     if (key === 'tlsInsecureSkipVerify' && value === true) warnings.add(TLS_OFF);

@@ -61,6 +61,7 @@ export const StreamInputSchema = Type.Object(
       ),
     ),
     delivery: Type.Optional(DeliveryInputSchema),
+    tls: Type.Optional(Type.Object({ insecureSkipVerify: Type.Boolean() }, { additionalProperties: false })),
   },
   { additionalProperties: false },
 );
@@ -133,6 +134,7 @@ export function toDefinition(
         ? {}
         : { hashUserEmail: { ...input.transforms.hashUserEmail } },
     delivery: { ...DEFAULT_DELIVERY, ...input.delivery },
+    ...(input.tls?.insecureSkipVerify === true ? { tls: { insecureSkipVerify: true } } : {}),
     created: fields.created,
     lastUpdated: fields.lastUpdated,
   };

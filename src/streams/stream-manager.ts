@@ -473,13 +473,20 @@ export class StreamManager {
     }
   }
 
+  /** The network policy, without certificate verification for a stream that asked for that. */
+  #networkFor(stream: StreamDefinition): NetworkPolicy {
+    const network = this.#options.network;
+    if (stream.tls?.insecureSkipVerify !== true) return network;
+    return network.withoutTlsVerification?.() ?? network;
+  }
+
   #createDestination(stream: StreamDefinition, definition: DestinationDefinition): Destination {
     try {
       return definition.create(stream.settings, {
         streamId: stream.id,
         streamName: stream.name,
         format: stream.format,
-        network: this.#options.network,
+        network: this.#networkFor(stream),
         logger: this.#logger.child({ stream: stream.id, type: stream.type }),
         timeoutMillis: stream.delivery.requestTimeoutMillis,
       });

@@ -53,6 +53,11 @@ export interface StreamDefinition {
   readonly format: StreamFormat;
   readonly transforms: StreamTransforms;
   readonly delivery: DeliverySettings;
+  /**
+   * `insecureSkipVerify: true` turns TLS certificate verification off for this stream's HTTPS
+   * connections (a lab SIEM with a self-signed certificate). Absent: verified. Health flags it.
+   */
+  readonly tls?: { readonly insecureSkipVerify: boolean };
   /** ISO 8601 timestamps. */
   readonly created: string;
   readonly lastUpdated: string;
