@@ -55,6 +55,9 @@ export interface ServiceOptions {
 
 const ALL_SCOPES: Scope[] = ['events:write', 'streams:read', 'streams:write'];
 
+/** How often retention runs (ms). */
+const RETENTION_INTERVAL_MILLIS = 60_000;
+
 export async function startService(options: ServiceOptions): Promise<Service> {
   const { config } = options;
   // Logs go to stderr: stdout belongs to the `stdout` destination's events and to the CLI's output.
@@ -78,6 +81,10 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     directory: dataDir,
     maxBytes: config.storage.maxBytes,
     retention: config.storage.retention,
+    // Retention runs once a minute, in chunks that yield to the event loop; what it deletes before
+    // a stream delivered it is counted on that stream's health (expiredTotal).
+    retentionIntervalMillis: RETENTION_INTERVAL_MILLIS,
+    onError: (err, during) => logger.error({ err, during }, 'event log background task failed'),
   });
   // Secrets at rest: stream definitions are sealed with the master key; what an older start (or a
   // previous key) left is re-sealed before the stream manager reads the store.
