@@ -86,11 +86,19 @@ export async function logStreamsRoutes(app: FastifyInstance, options: LogStreams
     };
   };
 
-  /** The stream, if the principal's org covers it; 404 otherwise (existence is not revealed). */
+  /**
+   * The stream, if the principal's org covers it. SPEC §3: a valid token for another org gets 403
+   * (which tells it that the id exists; ids are random ULIDs or names its operator chose).
+   */
   const visible = (principal: Principal, id: string): StreamDefinition => {
     const stream = streams.get(id);
-    if (stream === undefined || !coversOrg(principal, stream.org)) {
+    if (stream === undefined) {
       throw new ApiError('FS_NOT_FOUND', { causes: [`No log stream has the id ${JSON.stringify(id)}.`] });
+    }
+    if (!coversOrg(principal, stream.org)) {
+      throw new ApiError('FS_FORBIDDEN_ORG', {
+        causes: [`Log stream ${JSON.stringify(id)} belongs to another org.`],
+      });
     }
     return stream;
   };

@@ -156,10 +156,13 @@ export async function tokensRoutes(app: FastifyInstance, options: TokensRouteOpt
     async (request, response) => {
       const principal = principalOf(request);
       const found = tokens.get(request.params.id);
-      if (found === undefined || !coversOrg(principal, found.org)) {
+      if (found === undefined) {
         throw new ApiError('FS_NOT_FOUND', {
           causes: [`No token has the id ${JSON.stringify(request.params.id)}.`],
         });
+      }
+      if (!coversOrg(principal, found.org)) {
+        throw new ApiError('FS_FORBIDDEN_ORG', { causes: ['This token belongs to another org.'] });
       }
       tokens.revoke(found.id);
       options.rateLimiter?.forget(found.id);
