@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { openSqliteEventLog } from '../../src/log/sqlite-event-log.js';
 import { crashEvent, tempDirectory } from './helpers.js';
