@@ -77,6 +77,13 @@ export function serveCommand(): Command {
     .option('--demo', 'also run the reference flow runtime with the sample org against this server')
     .action(async (opts: ServeOptions) => {
       const config = configFrom(opts);
+      const out = process.stdout;
+      // Signals are handled from the start, so a SIGTERM that arrives while the service is still
+      // starting also ends in an orderly shutdown (once it has started).
+      const signalled = new Promise<string>((resolve) => {
+        process.once('SIGTERM', () => resolve('SIGTERM'));
+        process.once('SIGINT', () => resolve('SIGINT'));
+      });
       const demoToken = opts.demo ? generateToken() : undefined;
       const service = await startService({
         config,
@@ -84,13 +91,13 @@ export function serveCommand(): Command {
           ? {}
           : { ephemeralTokens: [{ name: 'demo', token: demoToken, org: '*', scopes: ['events:write'] }] }),
       });
-      const out = process.stdout;
       out.write(`flowstream listening on ${service.url}\n`);
       out.write(`  data directory: ${config.storage.path}\n`);
       if (service.firstAdminToken !== undefined) {
         out.write(`  admin token (shown once, only its hash is stored): ${service.firstAdminToken}\n`);
         out.write(`  try: FLOWSTREAM_TOKEN=${service.firstAdminToken} npx flowstream streams list\n`);
       }
+      out.write(`  console: ${service.url}/console\n`);
       let demo: Demo | undefined;
       if (demoToken !== undefined) {
         const started = await startInProcessDemo(service, demoToken, path.resolve(config.storage.path));
@@ -102,16 +109,10 @@ export function serveCommand(): Command {
         out.write('  npx flowstream tail            (with FLOWSTREAM_TOKEN set to an admin token)\n');
         out.write(`  npx flowstream streams health ${DEMO_STREAM_ID}\n`);
       }
-      await new Promise<void>((resolve) => {
-        const stop = (signal: string): void => {
-          out.write(`flowstream: ${signal}, shutting down\n`);
-          (demo?.stop() ?? Promise.resolve())
-            .catch(() => undefined)
-            .then(() => service.close())
-            .then(resolve, resolve);
-        };
-        process.once('SIGTERM', () => stop('SIGTERM'));
-        process.once('SIGINT', () => stop('SIGINT'));
-      });
+      const signal = await signalled;
+      out.write(`flowstream: ${signal}, shutting down\n`);
+      // The demo stops first (its running executions end with FLOW_CANCEL, which is still ingested).
+      await demo?.stop().catch(() => undefined);
+      await service.close();
     });
 }

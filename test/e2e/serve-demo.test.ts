@@ -34,8 +34,8 @@ test('serve --demo: seven event types within 30 s, strict-valid, helpers chained
   const serve = await startServe(['--demo', '--port', '0', '--data', data]);
   const file = path.join(data, 'demo-events.ndjson');
   let events: Event[] = [];
+  let code: number | null;
   try {
-    assert.match(serve.output(), /admin token \(shown once/);
     const deadline = Date.now() + 30_000;
     const missing = (): string[] => EVENT_TYPES.filter((type) => !events.some((e) => e.event_type === type));
     while (Date.now() < deadline) {
@@ -45,9 +45,10 @@ test('serve --demo: seven event types within 30 s, strict-valid, helpers chained
     }
     assert.deepEqual(missing(), [], `event types missing after 30 s (${events.length} events)`);
   } finally {
-    const code = await serve.stop();
-    assert.equal(code, 0, serve.output());
+    code = await serve.stop();
   }
+  assert.equal(code, 0, serve.output());
+  assert.match(serve.output(), /admin token \(shown once/);
   assert.match(serve.output(), /SIGTERM, shutting down/);
 
   events = readEvents(file);
