@@ -139,6 +139,7 @@ console.log(
       'per stream',
       'deliveries/CPU s',
       'ingest-only events/s',
+      'ingest events/CPU s',
       'peak RSS MiB',
     ],
     [

@@ -2,11 +2,12 @@
  * End-to-end latency at a steady rate (issue 3):
  *
  *   node --import tsx bench/e2e-latency.bench.ts [--rate 10000] [--seconds 20] [--batch 100]
- *     [--batch-timeout 20] [--posters 4] [--warmup 3] [--runs 3] [--cpu-prof DIR]
+ *     [--batch-timeout 20] [--posters 8] [--warmup 3] [--runs 3] [--cpu-prof DIR]
  *
  * Producers POST a batch of --batch events every (--batch / --rate) seconds (100 every 10 ms for
- * 10,000 events/s), each event stamped at send time with `bench_sent_at` (wall-clock milliseconds,
- * an extra field: lenient and strict validation both allow unknown fields). One `webhook` stream
+ * 10,000 events/s) over --posters connections (enough that one slow answer does not hold up the
+ * next send), each event stamped at send time with `bench_sent_at` (wall-clock milliseconds, an
+ * extra field: lenient and strict validation both allow unknown fields). One `webhook` stream
  * (ndjson, batchMaxEvents 1000, **batchTimeoutMillis --batch-timeout (default 20 ms)**,
  * concurrency 1) delivers to a receiver process that records, per event, arrival − bench_sent_at.
  * The latency therefore includes the ingest request, the durable commit, the runner's pick-up,
@@ -36,7 +37,7 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '20' },
     batch: { type: 'string', default: '100' },
     'batch-timeout': { type: 'string', default: '20' },
-    posters: { type: 'string', default: '4' },
+    posters: { type: 'string', default: '8' },
     warmup: { type: 'string', default: '3' },
     runs: { type: 'string', default: '3' },
     'cpu-prof': { type: 'string' },
