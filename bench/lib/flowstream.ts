@@ -103,7 +103,7 @@ export async function startFlowstream(options: FlowstreamOptions): Promise<Flows
   const stderrFile = createWriteStream(stderrPath);
   const child: ChildProcess = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   child.stderr?.pipe(stderrFile);
-  const url = await new Promise<string>((resolve, reject) => {
+  const listening = new Promise<string>((resolve, reject) => {
     let out = '';
     const timer = setTimeout(() => reject(new Error(`flowstream did not start within 30 s: ${out}`)), 30_000);
     child.stdout?.on('data', (chunk: Buffer) => {
@@ -119,6 +119,15 @@ export async function startFlowstream(options: FlowstreamOptions): Promise<Flows
       reject(new Error(`flowstream exited with ${code} before listening: ${out} ${readStderr()}`));
     });
   });
+  let url: string;
+  try {
+    url = await listening;
+  } catch (err: unknown) {
+    child.kill('SIGKILL');
+    stderrFile.close();
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
   // Keep draining stdout so the child never blocks on a full pipe.
   child.stdout?.resume();
 

@@ -71,13 +71,16 @@ export async function startSyslogNg(
   template: string,
   vars: Readonly<Record<string, string>>,
 ): Promise<SyslogNg> {
-  const dir = mkdtempSync(join(tmpdir(), 'fs-e2e-syslog-ng-'));
-  const port = await freePort();
-  const all: Record<string, string> = { ...vars, SOURCE_PORT: String(port), DIR: join(dir, 'buffer') };
   const source = readFileSync(fileURLToPath(new URL(`../syslog-ng/${template}`, import.meta.url)), 'utf8');
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'fs-e2e-syslog-ng-'));
+  const all: Record<string, string> = { ...vars, SOURCE_PORT: String(port), DIR: join(dir, 'buffer') };
   const text = source.replace(/@([A-Z_]+)@/g, (whole, name: string) => all[name] ?? whole);
   const unfilled = /@[A-Z_]+@/.exec(text.replace(/^@version.*$/m, ''));
-  if (unfilled !== null) throw new Error(`syslog-ng template ${template}: no value for ${unfilled[0]}`);
+  if (unfilled !== null) {
+    rmSync(dir, { recursive: true, force: true });
+    throw new Error(`syslog-ng template ${template}: no value for ${unfilled[0]}`);
+  }
   const configPath = join(dir, 'syslog-ng.conf');
   writeFileSync(configPath, text);
   const stderrPath = join(dir, 'stderr.log');
@@ -112,7 +115,10 @@ export async function startSyslogNg(
     await waitForPort(port, child, 15_000);
   } catch (err: unknown) {
     child.kill('SIGKILL');
-    throw new Error(`${(err as Error).message}\n${readStderr()}`);
+    const said = readStderr();
+    stderrFile.close();
+    rmSync(dir, { recursive: true, force: true });
+    throw new Error(`${(err as Error).message}\n${said}`);
   }
   let stopped: Promise<void> | undefined;
   return {
