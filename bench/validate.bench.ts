@@ -23,6 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { EVENT_TYPES, type EventType } from '../src/schema/event-types.js';
 import { type ValidationMode, validateEvent } from '../src/schema/validate.js';
+import { STRICT_TYPE_FIELDS } from '../test/schema/seed-fixtures.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 
@@ -78,31 +79,6 @@ const SEED_LIKE: readonly Json[] = [
   },
 ];
 
-const TYPE_FIELDS: Readonly<Record<EventType, Json>> = {
-  FLOW_START: { depth: 5, address: 'root:kernel:string:0.0.1:compose' },
-  FLOW_COMPLETE: { duration: 1827, step_count: 108, address: 'root:kernel:control:0.0.1:return' },
-  FLOW_FAIL: {
-    duration: 7200,
-    step_count: 12,
-    address: 'gmail:sendEmail:example:1.0.17',
-    error_message: 'Example error message',
-    error_code: 'XXXXX_XXXXX',
-    error_type: 'example_error',
-    fatal: true,
-    retry_policy: 'flow',
-    retry_delay: 600,
-  },
-  FLOW_CANCEL: { duration: 7200, step_count: 12, address: 'gmail:sendEmail:example:1.0.17' },
-  FLOW_PAUSE: { pause_duration: 7200, address: 'gmail:sendEmail:example:1.0.17' },
-  FLOW_RATE_LIMIT: {
-    address: 'gmail:sendEmail:example:1.0.17',
-    status_code: 429,
-    backoff_duration: 30,
-    hostname: 'example.com',
-  },
-  FLOW_THROTTLE: { throttling_type: 'execution_limit', throttling_level: 'org' },
-};
-
 function typedEvent(type: EventType): Json {
   return {
     event_type: type,
@@ -127,7 +103,7 @@ function typedEvent(type: EventType): Json {
     engine_mode: 'realtime',
     idempotency_key: randomUUID(),
     throttled: false,
-    ...TYPE_FIELDS[type],
+    ...STRICT_TYPE_FIELDS[type],
   };
 }
 
