@@ -10,12 +10,7 @@ import { connect, type Msg, type NatsConnection, nkeys } from '@nats-io/transpor
 import { Ajv } from 'ajv';
 import fc from 'fast-check';
 import { pino } from 'pino';
-import type {
-  DestinationContext,
-  OutboundEvent,
-  SendResult,
-  StreamFormat,
-} from '../../src/destinations/destination.js';
+import type { OutboundEvent, SendResult } from '../../src/destinations/destination.js';
 import {
   classifyNatsError,
   DEFAULT_SUBJECT,
@@ -30,37 +25,16 @@ import {
   subjectToken,
 } from '../../src/destinations/nats.js';
 import { cloudEventType } from '../../src/formats/cloudevents.js';
-import { type NetworkPolicy, openNetworkPolicy } from '../../src/net/network-policy.js';
+import { openNetworkPolicy } from '../../src/net/network-policy.js';
+import { destinationContext, sendOnce } from '../helpers/destination-context.js';
 import { outboundEvent, outboundEvents } from '../helpers/outbound-events.js';
 import { makeTestPki, type TestPki } from '../integration/certificates.js';
 import { delay, freeTcpPorts, integrationSkip } from '../integration/daemon.js';
 import { NatsServer } from '../integration/nats-server.js';
 
 const network = openNetworkPolicy();
-const logger = pino({ level: 'silent' });
+const _logger = pino({ level: 'silent' });
 const live = new AbortController().signal;
-
-function context(
-  format: StreamFormat = 'okta',
-  timeoutMillis = 5000,
-  policy: NetworkPolicy = network,
-): DestinationContext {
-  return { streamId: 'siem', streamName: 'nats', format, network: policy, logger, timeoutMillis };
-}
-
-async function sendOnce(
-  settings: NatsSettings,
-  batch: readonly OutboundEvent[],
-  format: StreamFormat = 'okta',
-  timeoutMillis = 5000,
-): Promise<SendResult> {
-  const destination = natsDestination.create(settings, context(format, timeoutMillis));
-  try {
-    return await destination.send(batch, live);
-  } finally {
-    await destination.close();
-  }
-}
 
 let nextSeq = 5000;
 function freshEvents(count: number): OutboundEvent[] {
@@ -168,7 +142,7 @@ describe('nats settings', () => {
     ];
     for (const [settings, message] of cases) {
       assert.match(String(resolveNatsSettings(settings)), message);
-      const result = await sendOnce(settings, outboundEvents(1));
+      const result = await sendOnce(natsDestination, settings, outboundEvents(1));
       assert.ok(result.outcome === 'fatal');
       assert.equal(result.error.code, 'NATS_BAD_SETTINGS');
     }
@@ -211,7 +185,7 @@ describe('nats settings', () => {
 describe('nats failures without a server', () => {
   test('connection refused is retryable', async () => {
     const [port] = await freeTcpPorts(1);
-    const result = await sendOnce({ servers: `127.0.0.1:${port}` }, outboundEvents(1));
+    const result = await sendOnce(natsDestination, { servers: `127.0.0.1:${port}` }, outboundEvents(1));
     assert.ok(result.outcome === 'retryable');
     assert.equal(result.error.code, 'ECONNREFUSED');
   });
@@ -225,7 +199,13 @@ describe('nats failures without a server', () => {
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
     const { port } = silent.address() as { port: number };
     try {
-      const result = await sendOnce({ servers: `127.0.0.1:${port}` }, outboundEvents(1), 'okta', 400);
+      const result = await sendOnce(
+        natsDestination,
+        { servers: `127.0.0.1:${port}` },
+        outboundEvents(1),
+        'okta',
+        400,
+      );
       assert.ok(result.outcome === 'retryable');
       assert.equal(result.error.code, 'TIMEOUT');
     } finally {
@@ -252,7 +232,11 @@ describe('nats failures without a server', () => {
     try {
       const destination = natsDestination.create(
         { servers: `nats://127.0.0.1:${port}` },
-        context('okta', 5000, { ...network, allowPrivateNetworks: false, lookup: forbidden }),
+        destinationContext('nats', 'okta', 5000, {
+          ...network,
+          allowPrivateNetworks: false,
+          lookup: forbidden,
+        }),
       );
       const result = await destination.send(outboundEvents(1), live);
       await destination.close();
@@ -273,7 +257,7 @@ describe('nats failures without a server', () => {
     };
     const destination = natsDestination.create(
       { servers: [`nats.invalid:${port}`] },
-      context('okta', 5000, { ...network, lookup: recording }),
+      destinationContext('nats', 'okta', 5000, { ...network, lookup: recording }),
     );
     const result = await destination.send(outboundEvents(1), live);
     await destination.close();
@@ -317,7 +301,7 @@ describe('nats against a real nats-server', { skip: integrationSkip() }, () => {
     const events = freshEvents(7);
     let result: SendResult | undefined;
     const received = await collect(observer, 'flowstream.>', 7, async () => {
-      result = await sendOnce({ servers: server.url }, events);
+      result = await sendOnce(natsDestination, { servers: server.url }, events);
     });
     assert.equal(result?.outcome, 'delivered');
     assert.equal(received.length, 7);
@@ -334,6 +318,7 @@ describe('nats against a real nats-server', { skip: integrationSkip() }, () => {
     const hostile = { ...event, orgId: 'org.with spaces*and>', executionId: '' };
     const received = await collect(observer, 'custom.>', 1, async () => {
       const result = await sendOnce(
+        natsDestination,
         { servers: server.url, subject: 'custom.{org_id}.{execution_id}.{event_type}' },
         [hostile],
       );
@@ -352,7 +337,7 @@ describe('nats against a real nats-server', { skip: integrationSkip() }, () => {
     };
     const destination = natsDestination.create(
       { servers: [`down.example:${server.port}`, `up.example:${server.port}`] },
-      context('okta', 5000, { ...network, lookup }),
+      destinationContext('nats', 'okta', 5000, { ...network, lookup }),
     );
     try {
       assert.equal((await destination.send(freshEvents(1), live)).outcome, 'delivered');
@@ -361,7 +346,7 @@ describe('nats against a real nats-server', { skip: integrationSkip() }, () => {
     }
     const alone = natsDestination.create(
       { servers: `down.example:${server.port}` },
-      context('okta', 5000, { ...network, lookup }),
+      destinationContext('nats', 'okta', 5000, { ...network, lookup }),
     );
     const result = await alone.send(freshEvents(1), live);
     await alone.close();
@@ -373,7 +358,14 @@ describe('nats against a real nats-server', { skip: integrationSkip() }, () => {
     const [event] = freshEvents(1) as [OutboundEvent];
     const received = await collect(observer, 'ce.>', 1, async () => {
       assert.equal(
-        (await sendOnce({ servers: server.url, subject: 'ce.{event_type}' }, [event], 'cloudevents')).outcome,
+        (
+          await sendOnce(
+            natsDestination,
+            { servers: server.url, subject: 'ce.{event_type}' },
+            [event],
+            'cloudevents',
+          )
+        ).outcome,
         'delivered',
       );
     });
@@ -387,7 +379,10 @@ describe('nats against a real nats-server', { skip: integrationSkip() }, () => {
   test('JetStream: every PubAck awaited; the same events sent again are stored once (de-duplication)', async () => {
     const before = await streamCount();
     const events = freshEvents(20);
-    const destination = natsDestination.create({ servers: [server.url], jetstream: true }, context());
+    const destination = natsDestination.create(
+      { servers: [server.url], jetstream: true },
+      destinationContext('nats'),
+    );
     try {
       const first = await destination.send(events, live);
       assert.equal(first.outcome, 'delivered');
@@ -399,7 +394,7 @@ describe('nats against a real nats-server', { skip: integrationSkip() }, () => {
       await destination.close();
     }
     // Core NATS carries Nats-Msg-Id too: the stream drops these re-deliveries as well.
-    assert.equal((await sendOnce({ servers: server.url }, events)).outcome, 'delivered');
+    assert.equal((await sendOnce(natsDestination, { servers: server.url }, events)).outcome, 'delivered');
     await delay(100);
     assert.equal(await streamCount(), before + 20);
 
@@ -414,6 +409,7 @@ describe('nats against a real nats-server', { skip: integrationSkip() }, () => {
 
   test('JetStream: no stream for the subject is fatal', async () => {
     const result = await sendOnce(
+      natsDestination,
       { servers: server.url, jetstream: true, subject: 'nostream.{org_id}' },
       freshEvents(2),
     );
@@ -425,7 +421,11 @@ describe('nats against a real nats-server', { skip: integrationSkip() }, () => {
     const before = await streamCount();
     const [small1, small2] = freshEvents(2) as [OutboundEvent, OutboundEvent];
     const big = outboundEvent({ seq: nextSeq++, fields: { error_message: 'x'.repeat(9000) } });
-    const result = await sendOnce({ servers: server.url, jetstream: true }, [small1, big, small2]);
+    const result = await sendOnce(natsDestination, { servers: server.url, jetstream: true }, [
+      small1,
+      big,
+      small2,
+    ]);
     assert.ok(result.outcome === 'partial');
     assert.deepEqual(
       result.items.map((i) => i.outcome),
@@ -435,13 +435,16 @@ describe('nats against a real nats-server', { skip: integrationSkip() }, () => {
     assert.ok(rejected?.outcome === 'rejected');
     assert.equal(rejected.error.code, 'NATS_JS_10054');
     assert.equal(await streamCount(), before + 2);
-    assert.equal((await sendOnce({ servers: server.url, jetstream: true }, [big])).outcome, 'rejected');
+    assert.equal(
+      (await sendOnce(natsDestination, { servers: server.url, jetstream: true }, [big])).outcome,
+      'rejected',
+    );
   });
 
   test('a server restart: the send while it is down is retryable, the next one reconnects', async () => {
     const destination = natsDestination.create(
       { servers: server.url, jetstream: true },
-      context('okta', 1500),
+      destinationContext('nats', 'okta', 1500),
     );
     try {
       assert.equal((await destination.send(freshEvents(3), live)).outcome, 'delivered');
@@ -491,13 +494,17 @@ describe('nats authentication and permissions', { skip: integrationSkip() }, () 
   });
 
   test('token: the right one delivers; a wrong or missing one is fatal', async () => {
-    const ok = await sendOnce({ servers: tokenServer.url, token: 's3cret-token-0123456789' }, freshEvents(2));
+    const ok = await sendOnce(
+      natsDestination,
+      { servers: tokenServer.url, token: 's3cret-token-0123456789' },
+      freshEvents(2),
+    );
     assert.equal(ok.outcome, 'delivered');
     for (const settings of [
       { servers: tokenServer.url, token: 'wrong-token' },
       { servers: tokenServer.url },
     ]) {
-      const result = await sendOnce(settings, freshEvents(1));
+      const result = await sendOnce(natsDestination, settings, freshEvents(1));
       assert.ok(result.outcome === 'fatal');
       assert.equal(result.error.code, 'NATS_AUTHORIZATION');
     }
@@ -505,6 +512,7 @@ describe('nats authentication and permissions', { skip: integrationSkip() }, () 
 
   test('user/password: a wrong password is fatal; publishing outside the permissions is fatal', async () => {
     const wrong = await sendOnce(
+      natsDestination,
       { servers: usersServer.url, user: 'writer', password: 'nope' },
       freshEvents(1),
     );
@@ -512,6 +520,7 @@ describe('nats authentication and permissions', { skip: integrationSkip() }, () 
     assert.equal(wrong.error.code, 'NATS_AUTHORIZATION');
 
     const allowed = await sendOnce(
+      natsDestination,
       { servers: usersServer.url, user: 'writer', password: 'writer-password' },
       freshEvents(2),
     );
@@ -520,6 +529,7 @@ describe('nats authentication and permissions', { skip: integrationSkip() }, () 
     for (const jetstream of [false, true]) {
       const started = Date.now();
       const denied = await sendOnce(
+        natsDestination,
         {
           servers: usersServer.url,
           user: 'writer',
@@ -539,10 +549,18 @@ describe('nats authentication and permissions', { skip: integrationSkip() }, () 
   });
 
   test('nkey: the user seed authenticates', async () => {
-    const result = await sendOnce({ servers: usersServer.url, nkeySeed: seed }, freshEvents(2));
+    const result = await sendOnce(
+      natsDestination,
+      { servers: usersServer.url, nkeySeed: seed },
+      freshEvents(2),
+    );
     assert.equal(result.outcome, 'delivered');
     const other = new TextDecoder().decode(nkeys.createUser().getSeed());
-    const refused = await sendOnce({ servers: usersServer.url, nkeySeed: other }, freshEvents(1));
+    const refused = await sendOnce(
+      natsDestination,
+      { servers: usersServer.url, nkeySeed: other },
+      freshEvents(1),
+    );
     assert.ok(refused.outcome === 'fatal');
     assert.equal(refused.error.code, 'NATS_AUTHORIZATION');
   });
@@ -570,6 +588,7 @@ describe('nats over TLS', { skip: integrationSkip() }, () => {
 
   test('verified against the given CA, by host name', async () => {
     const result = await sendOnce(
+      natsDestination,
       { servers: `tls://localhost:${server.port}`, tls: { ca: pki.caCert } },
       freshEvents(2),
     );
@@ -583,7 +602,7 @@ describe('nats over TLS', { skip: integrationSkip() }, () => {
       { servers: `tls://localhost:${server.port}` },
     ];
     for (const settings of cases) {
-      const result = await sendOnce(settings, freshEvents(1));
+      const result = await sendOnce(natsDestination, settings, freshEvents(1));
       assert.equal(result.outcome, 'fatal', JSON.stringify(settings.tls));
     }
   });

@@ -8,12 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import { Ajv } from 'ajv';
 import { pino } from 'pino';
 import { classifyConnectError } from '../../src/destinations/classify.js';
-import type {
-  DestinationContext,
-  OutboundEvent,
-  SendResult,
-  StreamFormat,
-} from '../../src/destinations/destination.js';
+import type { OutboundEvent } from '../../src/destinations/destination.js';
 import {
   DEFAULT_MAX_MESSAGE_BYTES,
   resolveSyslogSettings,
@@ -25,38 +20,16 @@ import { cloudEventType } from '../../src/formats/cloudevents.js';
 import { singleLineJson } from '../../src/formats/json-framing.js';
 import { severityOf } from '../../src/formats/syslog-5424.js';
 import { type NetworkPolicy, openNetworkPolicy } from '../../src/net/network-policy.js';
+import { destinationContext, sendOnce } from '../helpers/destination-context.js';
 import { outboundEvent, outboundEvents } from '../helpers/outbound-events.js';
 import { makeTestPki, type TestPki } from '../integration/certificates.js';
 import { delay, freeTcpPorts, integrationSkip } from '../integration/daemon.js';
 import { idempotencyKeyOf, SyslogNg, type SyslogNgRecord } from '../integration/syslog-ng.js';
 
 const network = openNetworkPolicy();
-const logger = pino({ level: 'silent' });
+const _logger = pino({ level: 'silent' });
 const live = new AbortController().signal;
 const HOSTNAME = 'flowstream-test-1';
-
-function context(
-  format: StreamFormat = 'okta',
-  timeoutMillis = 5000,
-  policy: NetworkPolicy = network,
-): DestinationContext {
-  return { streamId: 'siem', streamName: 'syslog', format, network: policy, logger, timeoutMillis };
-}
-
-/** Sends one batch through a fresh destination and closes it. */
-async function sendOnce(
-  settings: SyslogSettings,
-  batch: readonly OutboundEvent[],
-  format: StreamFormat = 'okta',
-  timeoutMillis = 5000,
-): Promise<SendResult> {
-  const destination = syslogDestination.create(settings, context(format, timeoutMillis));
-  try {
-    return await destination.send(batch, live);
-  } finally {
-    await destination.close();
-  }
-}
 
 /** Events with seq numbers no other test uses, so each test finds its own in syslog-ng's output. */
 let nextSeq = 1000;
@@ -154,7 +127,7 @@ describe('syslog settings', () => {
       [{ host: '127.0.0.1', transport: 'tls', tls: { cert: 'x' } }, /cert and settings.tls.key go together/],
     ];
     for (const [settings, message] of refused) {
-      const result = await sendOnce(settings, outboundEvents(1));
+      const result = await sendOnce(syslogDestination, settings, outboundEvents(1));
       assert.equal(result.outcome, 'fatal');
       assert.ok(result.outcome === 'fatal');
       assert.equal(result.error.code, 'SYSLOG_BAD_SETTINGS');
@@ -166,7 +139,11 @@ describe('syslog settings', () => {
 describe('syslog failures without a receiver', () => {
   test('connection refused is retryable', async () => {
     const [port] = await freeTcpPorts(1);
-    const result = await sendOnce({ host: '127.0.0.1', port: port as number }, outboundEvents(2));
+    const result = await sendOnce(
+      syslogDestination,
+      { host: '127.0.0.1', port: port as number },
+      outboundEvents(2),
+    );
     assert.equal(result.outcome, 'retryable');
     assert.ok(result.outcome === 'retryable');
     assert.equal(result.error.code, 'ECONNREFUSED');
@@ -192,7 +169,7 @@ describe('syslog failures without a receiver', () => {
       for (const transport of ['tcp', 'udp'] as const) {
         const destination = syslogDestination.create(
           { host: 'localhost', port, transport },
-          context('okta', 5000, policy),
+          destinationContext('syslog', 'okta', 5000, policy),
         );
         const result = await destination.send(outboundEvents(1), live);
         await destination.close();
@@ -218,6 +195,7 @@ describe('syslog failures without a receiver', () => {
     try {
       const started = Date.now();
       const result = await sendOnce(
+        syslogDestination,
         { host: '127.0.0.1', port, confirm: 'close' },
         outboundEvents(3),
         'okta',
@@ -240,7 +218,11 @@ describe('syslog failures without a receiver', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as { port: number };
     try {
-      const result = await sendOnce({ host: '127.0.0.1', port, confirm: 'close' }, outboundEvents(3));
+      const result = await sendOnce(
+        syslogDestination,
+        { host: '127.0.0.1', port, confirm: 'close' },
+        outboundEvents(3),
+      );
       assert.equal(result.outcome, 'retryable');
     } finally {
       await new Promise((resolve) => server.close(resolve));
@@ -267,7 +249,10 @@ describe('syslog failures without a receiver', () => {
   });
 
   test('close is idempotent and a send after it is retryable', async () => {
-    const destination = syslogDestination.create({ host: '127.0.0.1', port: 9 }, context());
+    const destination = syslogDestination.create(
+      { host: '127.0.0.1', port: 9 },
+      destinationContext('syslog'),
+    );
     await destination.close();
     await destination.close();
     const result = await destination.send(outboundEvents(1), live);
@@ -300,7 +285,7 @@ describe('syslog against a real syslog-ng', { skip: integrationSkip() }, () => {
 
   test('tcp, octet-counting: syslog-ng parses PRI, header, structured data and the JSON MSG of every event type', async () => {
     const events = freshEvents(14);
-    const result = await sendOnce({ ...base(), port: syslogNg.ports.octet }, events);
+    const result = await sendOnce(syslogDestination, { ...base(), port: syslogNg.ports.octet }, events);
     assert.deepEqual(result, {
       outcome: 'delivered',
       bytes: events.reduce((n, e) => n + Buffer.byteLength(e.json), 0),
@@ -328,6 +313,7 @@ describe('syslog against a real syslog-ng', { skip: integrationSkip() }, () => {
     ];
     assert.ok(events[0]?.json.includes('\n'));
     const result = await sendOnce(
+      syslogDestination,
       {
         ...base(),
         port: syslogNg.ports.newline,
@@ -358,6 +344,7 @@ describe('syslog against a real syslog-ng', { skip: integrationSkip() }, () => {
   test('udp: one datagram per event, parsed by syslog-ng', async () => {
     const events = freshEvents(7);
     const result = await sendOnce(
+      syslogDestination,
       { ...base(), port: syslogNg.ports.udp, transport: 'udp', facility: 23 },
       events,
     );
@@ -377,7 +364,7 @@ describe('syslog against a real syslog-ng', { skip: integrationSkip() }, () => {
       const big = outboundEvent({ seq: nextSeq++, fields: { error_message: 'x'.repeat(3000) } });
       const port = transport === 'udp' ? syslogNg.ports.udp : syslogNg.ports.octet;
       const settings: SyslogSettings = { ...base(), port, transport, maxMessageBytes: 2048 };
-      const result = await sendOnce(settings, [small1, big, small2]);
+      const result = await sendOnce(syslogDestination, settings, [small1, big, small2]);
       assert.equal(result.outcome, 'partial', transport);
       assert.ok(result.outcome === 'partial');
       assert.deepEqual(
@@ -390,7 +377,7 @@ describe('syslog against a real syslog-ng', { skip: integrationSkip() }, () => {
       assert.match(rejected.error.message, /more than maxMessageBytes \(2048\)/);
       assert.equal(result.bytes, Buffer.byteLength(small1.json) + Buffer.byteLength(small2.json));
 
-      const alone = await sendOnce(settings, [big]);
+      const alone = await sendOnce(syslogDestination, settings, [big]);
       assert.equal(alone.outcome, 'rejected');
 
       const source = transport === 'udp' ? 's_udp' : 's_octet';
@@ -407,15 +394,19 @@ describe('syslog against a real syslog-ng', { skip: integrationSkip() }, () => {
   test('the runner is told the byte limit (maxEventBytes)', () => {
     const destination = syslogDestination.create(
       { host: '127.0.0.1', transport: 'udp', maxMessageBytes: 60_000 },
-      context(),
+      destinationContext('syslog'),
     );
     assert.equal(destination.maxEventBytes, 60_000);
-    assert.equal(syslogDestination.create({ host: '127.0.0.1' }, context()).maxEventBytes, 8192);
+    assert.equal(
+      syslogDestination.create({ host: '127.0.0.1' }, destinationContext('syslog')).maxEventBytes,
+      8192,
+    );
   });
 
   test('tls: verified against the given CA; SNI and name checks on', async () => {
     const events = freshEvents(3);
     const result = await sendOnce(
+      syslogDestination,
       { ...base(), host: 'localhost', port: tlsPort(), transport: 'tls', tls: { ca: pki.caCert } },
       events,
     );
@@ -432,6 +423,7 @@ describe('syslog against a real syslog-ng', { skip: integrationSkip() }, () => {
   test('tls: a receiver certificate from another CA, or for another name, is fatal and nothing is sent', async () => {
     const events = freshEvents(2);
     const wrongCa = await sendOnce(
+      syslogDestination,
       {
         ...base(),
         host: 'localhost',
@@ -446,12 +438,14 @@ describe('syslog against a real syslog-ng', { skip: integrationSkip() }, () => {
     assert.equal(wrongCa.error.code, 'UNABLE_TO_VERIFY_LEAF_SIGNATURE');
 
     const systemStore = await sendOnce(
+      syslogDestination,
       { ...base(), host: 'localhost', port: tlsPort(), transport: 'tls' },
       events,
     );
     assert.equal(systemStore.outcome, 'fatal');
 
     const wrongName = await sendOnce(
+      syslogDestination,
       {
         ...base(),
         port: tlsPort(),
@@ -479,13 +473,13 @@ describe('syslog against a real syslog-ng', { skip: integrationSkip() }, () => {
     });
     const refused = freshEvents(3);
     for (const confirm of ['write', 'close'] as const) {
-      const result = await sendOnce({ ...settings(false), confirm }, refused);
+      const result = await sendOnce(syslogDestination, { ...settings(false), confirm }, refused);
       assert.equal(result.outcome, 'fatal', confirm);
       assert.ok(result.outcome === 'fatal');
       assert.equal(result.error.code, 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED');
     }
     const events = freshEvents(3);
-    assert.equal((await sendOnce(settings(true), events)).outcome, 'delivered');
+    assert.equal((await sendOnce(syslogDestination, settings(true), events)).outcome, 'delivered');
     await syslogNg.waitForKeys(
       's_mtls',
       events.map((e) => e.idempotencyKey),
@@ -498,12 +492,19 @@ describe('syslog against a real syslog-ng', { skip: integrationSkip() }, () => {
     const tcpEvents = freshEvents(5);
     const tlsEvents = freshEvents(5);
     assert.equal(
-      (await sendOnce({ ...base(), port: syslogNg.ports.octet, confirm: 'close' }, tcpEvents)).outcome,
+      (
+        await sendOnce(
+          syslogDestination,
+          { ...base(), port: syslogNg.ports.octet, confirm: 'close' },
+          tcpEvents,
+        )
+      ).outcome,
       'delivered',
     );
     assert.equal(
       (
         await sendOnce(
+          syslogDestination,
           {
             ...base(),
             host: 'localhost',
@@ -535,7 +536,10 @@ describe('syslog against a real syslog-ng', { skip: integrationSkip() }, () => {
       flowId: 'flow]]',
       executionId: 'ünïcødé-exécution',
     };
-    assert.equal((await sendOnce({ ...base(), port: syslogNg.ports.octet }, [hostile])).outcome, 'delivered');
+    assert.equal(
+      (await sendOnce(syslogDestination, { ...base(), port: syslogNg.ports.octet }, [hostile])).outcome,
+      'delivered',
+    );
     const [record] = await syslogNg.waitForKeys('s_octet', [event.idempotencyKey]);
     assert.deepEqual(record?._SDATA?.['flowstream@32473'], {
       org_id: hostile.orgId,
@@ -548,7 +552,8 @@ describe('syslog against a real syslog-ng', { skip: integrationSkip() }, () => {
   test('utf8Bom: syslog-ng takes MSG-UTF8 and still parses the JSON', async () => {
     const event = outboundEvent({ seq: nextSeq++, fields: { flow_name: 'Flüsse – ☃' } });
     assert.equal(
-      (await sendOnce({ ...base(), port: syslogNg.ports.octet, utf8Bom: true }, [event])).outcome,
+      (await sendOnce(syslogDestination, { ...base(), port: syslogNg.ports.octet, utf8Bom: true }, [event]))
+        .outcome,
       'delivered',
     );
     const [record] = await syslogNg.waitForKeys('s_octet', [event.idempotencyKey]);
@@ -559,7 +564,8 @@ describe('syslog against a real syslog-ng', { skip: integrationSkip() }, () => {
   test('format cloudevents: MSG is the CloudEvents envelope', async () => {
     const events = freshEvents(2);
     assert.equal(
-      (await sendOnce({ ...base(), port: syslogNg.ports.octet }, events, 'cloudevents')).outcome,
+      (await sendOnce(syslogDestination, { ...base(), port: syslogNg.ports.octet }, events, 'cloudevents'))
+        .outcome,
       'delivered',
     );
     const records = byKey(
@@ -577,7 +583,10 @@ describe('syslog against a real syslog-ng', { skip: integrationSkip() }, () => {
   });
 
   test('persistent connection: one connection carries many batches', async () => {
-    const destination = syslogDestination.create({ ...base(), port: syslogNg.ports.octet }, context());
+    const destination = syslogDestination.create(
+      { ...base(), port: syslogNg.ports.octet },
+      destinationContext('syslog'),
+    );
     const keys: string[] = [];
     try {
       for (let i = 0; i < 5; i++) {
@@ -594,7 +603,7 @@ describe('syslog against a real syslog-ng', { skip: integrationSkip() }, () => {
   test('concurrent sends on one destination do not interleave messages', async () => {
     const destination = syslogDestination.create(
       { ...base(), port: syslogNg.ports.newline, framing: 'newline' },
-      context(),
+      destinationContext('syslog'),
     );
     const batches = [freshEvents(50), freshEvents(50), freshEvents(50)];
     try {
@@ -640,7 +649,7 @@ describe('syslog-ng restarted mid-stream', { skip: integrationSkip() }, () => {
     test(`confirm: ${confirm} — nothing acknowledged is missing after the restart`, async () => {
       const destination = syslogDestination.create(
         { host: '127.0.0.1', port: syslogNg.ports.octet, hostname: HOSTNAME, confirm },
-        context('okta', 2000),
+        destinationContext('syslog', 'okta', 2000),
       );
       const acknowledged: string[] = [];
       let failuresWhileDown = 0;
